@@ -1,0 +1,44 @@
+"""imgclf: plugin-based image classification on TensorFlow/Keras 3.
+
+Importing imgclf does not import TensorFlow; the functions below do when needed.
+"""
+
+from .api import build_model, list_models, list_tasks, load_model, make_config, predict, run
+from .augment import flip, flip_rotate_translate
+from .config import RunConfig
+from .data.records import DatasetLoader, LoadResult, Record
+from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
+from .evaluation import EvaluationResult
+from .hookspecs import hookimpl
+from .models import conv_bn_relu, depthwise_separable, output_layer
+from .runner import RunResult
+from .tasks import Head, TaskSpec
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DatasetLoader",
+    "EvaluationResult",
+    "Head",
+    "ImgclfError",
+    "LoadResult",
+    "ModelError",
+    "PluginError",
+    "Record",
+    "RunConfig",
+    "RunResult",
+    "TaskSpec",
+    "build_model",
+    "conv_bn_relu",
+    "depthwise_separable",
+    "flip",
+    "flip_rotate_translate",
+    "hookimpl",
+    "list_models",
+    "list_tasks",
+    "load_model",
+    "make_config",
+    "output_layer",
+    "predict",
+    "run",
+]

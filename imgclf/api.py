@@ -1,0 +1,100 @@
+"""The Python API: what the CLI calls, and what other projects call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from . import config as configmod
+from . import plugins
+from .errors import ModelError
+from .runner import RunResult, execute
+from .tasks import TaskSpec
+
+
+def get_task(name: str) -> TaskSpec:
+    return plugins.registries()["tasks"].get(name)
+
+
+def make_config(
+    task: str, *, config_file: str | Path | None = None, **options: Any
+) -> configmod.RunConfig:
+    """Resolve a RunConfig: defaults < task defaults < ``config_file`` < ``options``."""
+    spec = get_task(task)
+    defaults = {"model": spec.default_model, **spec.defaults}
+    if isinstance(options.get("data"), (str, Path)):
+        options["data"] = [options["data"]]
+    if options.get("data") is not None:
+        options["data"] = [str(d) for d in options["data"]]
+    return configmod.resolve(task, defaults, config_file, options)
+
+
+def run(
+    task: str,
+    model: str | None = None,
+    data: str | Path | Sequence[str | Path] | None = None,
+    *,
+    config_file: str | Path | None = None,
+    console: Console | None = None,
+    **options: Any,
+) -> RunResult:
+    """Train ``model`` on ``data`` for ``task``, evaluate on the test split, write the run folder.
+
+    ``options`` are RunConfig fields (epochs, batch_size, lr, image_size, seed, ...).
+    """
+    cfg = make_config(task, config_file=config_file, model=model, data=data, **options)
+    return execute(cfg, get_task(task), console or Console())
+
+
+def run_config(cfg: configmod.RunConfig, console: Console | None = None) -> RunResult:
+    """Run an already resolved RunConfig (what the CLI does)."""
+    return execute(cfg, get_task(cfg.task), console or Console())
+
+
+def build_model(name: str, task: str, input_shape: Sequence[int] | None = None,
+                classes: Sequence[str] | None = None) -> Any:
+    """The Keras model a run of ``task`` with model ``name`` would train (uncompiled)."""
+    spec = get_task(task)
+    builder = plugins.registries()["models"].get(name)
+    if input_shape is None:
+        input_shape = (spec.input_size, spec.input_size, 3)
+    return builder(tuple(input_shape), spec.head_for(tuple(classes) if classes else None))
+
+
+def load_model(path: str | Path) -> Any:
+    """Load a ``model.keras`` file or a run folder's model, with Keras safe mode on."""
+    import keras
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / "model.keras"
+    if not p.is_file():
+        raise ModelError(f"No model at {str(path)!r}: give a .keras file or a run folder.")
+    try:
+        return keras.saving.load_model(p, safe_mode=True)
+    except Exception as exc:
+        raise ModelError(f"Cannot load model {str(p)!r}: {exc}") from None
+
+
+def predict(model_or_path: Any, images: Sequence[str | Path], batch_size: int = 32,
+            image_size: int | None = None) -> Any:
+    """Class scores (N x outputs) for image files, streamed in batches."""
+    from .data.pipeline import make_dataset
+    from .data.records import Record
+
+    model = load_model(model_or_path) if isinstance(model_or_path, (str, Path)) else model_or_path
+    size = image_size or int(model.input_shape[1])
+    records = [Record(str(p), None) for p in images]
+    ds = make_dataset(records, (), "softmax", size, batch_size, cache="none", with_labels=False)
+    return model.predict(ds, verbose=0)
+
+
+def list_tasks() -> list[str]:
+    return plugins.registries()["tasks"].names()
+
+
+def list_models() -> list[str]:
+    return plugins.registries()["models"].names()

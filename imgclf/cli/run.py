@@ -1,0 +1,38 @@
+"""``imgclf run``: train and evaluate a model for a task."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from .. import api
+from ..config import parse_sets
+from . import cli
+
+
+@cli.command("run")
+@click.argument("task")
+@click.option("--model", "-m", help="Model name (see 'imgclf list models').")
+@click.option("--data", "-d", multiple=True, help="Data folder or CSV; repeat for several.")
+@click.option("--loader", help="Dataset loader (default: detected from --data).")
+@click.option("--epochs", type=int)
+@click.option("--batch-size", type=int)
+@click.option("--lr", type=float, help="Learning rate (Adam).")
+@click.option("--image-size", type=int, help="Square input side in pixels.")
+@click.option("--seed", type=int)
+@click.option("--limit", type=int, help="Use a stratified sample of about N images.")
+@click.option("--class-weight", type=click.Choice(["none", "auto"]))
+@click.option("--augmenter", help="Augmenter for the training split ('none' for none).")
+@click.option("--output", "-o", help="Folder for run folders (default: runs).")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.")
+def run_cmd(task: str, config_file: str | None, sets: tuple[str, ...], **flags) -> None:
+    """Train a model for TASK on --data, evaluate it and write a run folder."""
+    overrides = {k: v for k, v in flags.items() if v not in (None, ())}
+    if "data" in overrides:
+        overrides["data"] = list(overrides["data"])
+    overrides.update(parse_sets(list(sets)))
+    cfg = api.make_config(task, config_file=config_file, **overrides)
+    result = api.run_config(cfg, Console())
+    Console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")

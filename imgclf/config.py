@@ -1,0 +1,198 @@
+"""RunConfig: every setting of a run, resolved defaults < task < file < flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, did_you_mean
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HEAD_THRESHOLD_WORDS = ("youden",)
+
+
+@dataclass
+class RunConfig:
+    """The resolved settings of one run; saved as ``config.json`` in the run folder."""
+
+    task: str
+    model: str | None = None
+    data: list[str] = field(default_factory=list)
+    loader: str | None = None
+    loader_options: dict[str, Any] = field(default_factory=dict)
+    label_map: dict[str, str] = field(default_factory=dict)
+    drop_unknown_labels: bool = False
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    image_size: int | None = None
+    seed: int = 42
+    output: str = "runs"
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    limit: int | None = None
+    patience: int = 5
+    class_weight: str = "none"
+    augmenter: str | None = None
+    cache: str = "auto"
+    report: list[str] = field(default_factory=lambda: ["console"])
+    threshold: float | str = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_DICT_FIELDS = {"loader": "loader_options", "label_map": "label_map"}
+_CHOICES = {"class_weight": ("none", "auto"), "cache": ("auto", "memory", "disk", "none")}
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(RunConfig)]
+
+
+def _types() -> dict[str, Any]:
+    return typing.get_type_hints(RunConfig)
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Convert a string (or TOML value) to the field's type, or raise ConfigError."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    is_optional = type(None) in typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if isinstance(value, str) and is_optional and value.casefold() in ("none", "null", ""):
+        return None
+    if origin in (typing.Union, types.UnionType):
+        for a in args:
+            try:
+                return _coerce(key, value, a)
+            except ConfigError:
+                continue
+        raise ConfigError(f"Invalid value for {key!r}: received {value!r}.")
+    if origin is list:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            return [str(v) for v in value]
+    if origin is dict:
+        if isinstance(value, dict):
+            return dict(value)
+        raise ConfigError(f"{key!r} takes a table; received {value!r}.")
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            s = str(value).casefold()
+            if s in ("1", "true", "yes", "on"):
+                return True
+            if s in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if hint is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is str:
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    else:
+        return value
+    name = getattr(hint, "__name__", str(hint))
+    raise ConfigError(f"{key!r} takes a {name}; received {value!r}.")
+
+
+def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
+    """Merge ``settings`` (flat keys; ``loader.x``/``label_map.x`` allowed) into values."""
+    hints = _types()
+    for key, value in settings.items():
+        head, _, rest = key.partition(".")
+        if rest and head in _DICT_FIELDS:
+            values.setdefault(_DICT_FIELDS[head], {})
+            values[_DICT_FIELDS[head]] = {**values[_DICT_FIELDS[head]], rest: value}
+            continue
+        if key == "loader" and isinstance(value, dict):
+            values["loader_options"] = {**values.get("loader_options", {}), **value}
+            continue
+        if key not in hints or key == "task":
+            raise ConfigError(
+                f"Unknown setting {key!r} in {where}.{did_you_mean(key, field_names())} "
+                f"Settings: {', '.join(n for n in field_names() if n != 'task')}."
+            )
+        values[key] = _coerce(key, value, hints[key])
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """``["a=1", "loader.x=y"]`` -> dict; a pair without '=' is an error."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set takes KEY=VALUE; received {pair!r}.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {str(p)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {str(p)!r} is not valid TOML: {exc}.") from None
+
+
+def resolve(
+    task: str,
+    task_defaults: dict[str, Any] | None = None,
+    file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Build a RunConfig: defaults < task defaults < file < overrides, then validate."""
+    values: dict[str, Any] = {}
+    apply(values, dict(task_defaults or {}), f"task {task!r} defaults")
+    if file:
+        apply(values, load_toml(file), str(file))
+    apply(values, {k: v for k, v in (overrides or {}).items() if v is not None}, "options")
+    config = RunConfig(task=task, **values)
+    validate(config)
+    return config
+
+
+def validate(c: RunConfig) -> None:
+    """Range checks that no type can express."""
+    for key in ("epochs", "batch_size", "patience"):
+        if getattr(c, key) < 1:
+            raise ConfigError(f"{key} must be a positive whole number; received {getattr(c, key)}.")
+    for key in ("image_size", "limit"):
+        v = getattr(c, key)
+        if v is not None and v < 1:
+            raise ConfigError(f"{key} must be a positive whole number; received {v}.")
+    if c.image_size is not None and c.image_size < 8:
+        raise ConfigError(f"image_size must be at least 8 pixels; received {c.image_size}.")
+    if not c.lr > 0:
+        raise ConfigError(f"lr (learning rate) must be above 0; received {c.lr}.")
+    for key in ("val_fraction", "test_fraction"):
+        if not 0 <= getattr(c, key) < 0.9:
+            raise ConfigError(f"{key} must be in [0, 0.9); received {getattr(c, key)}.")
+    for key, choices in _CHOICES.items():
+        if getattr(c, key) not in choices:
+            raise ConfigError(
+                f"{key} must be one of {', '.join(choices)}; received {getattr(c, key)!r}."
+            )
+    t = c.threshold
+    if isinstance(t, str) and t not in HEAD_THRESHOLD_WORDS or (
+        isinstance(t, float) and not 0 < t < 1
+    ):
+        raise ConfigError(f"threshold must be in (0, 1) or 'youden'; received {t!r}.")

@@ -1,0 +1,1 @@
+"""Data: records, loaders, splits and the tf.data pipeline."""

@@ -1,0 +1,64 @@
+"""Records: what a loader returns before any pixel is read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Record:
+    """One image: where it is, its label, and what it must stay together with.
+
+    ``group`` keeps images of one person or patient in one split; ``split`` is
+    set when the data set itself fixes it (split folders, a Usage column).
+    """
+
+    path: str
+    label: str | None
+    group: str | None = None
+    split: str | None = None
+    source: str = ""
+
+
+@dataclass
+class LoadResult:
+    """Records plus the counts of what a loader skipped and why."""
+
+    records: list[Record]
+    skipped: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DatasetLoader:
+    """A registered loader.
+
+    Args:
+        load: ``load(source: Path, **options) -> LoadResult`` with raw labels;
+            the core maps them onto the task's classes.
+        detect: ``detect(source: Path) -> bool``, whether this loader should be
+            picked automatically for ``source``.
+        description: one line for ``imgclf list``.
+    """
+
+    load: Callable[..., LoadResult]
+    detect: Callable[[Path], bool] = lambda source: False
+    description: str = ""
+    options: tuple[str, ...] = ()
+
+    def __call__(self, source: Path, **options: Any) -> LoadResult:
+        return self.load(source, **options)
+
+
+def counts(records: list[Record]) -> dict[str, dict[str, int]]:
+    """split -> label -> count, for reports and checks."""
+    out: dict[str, Counter] = {}
+    for r in records:
+        out.setdefault(r.split or "unsplit", Counter())[r.label or "?"] += 1
+    return {s: dict(sorted(c.items())) for s, c in out.items()}

@@ -1,0 +1,92 @@
+"""Train/val/test splits: stratified by label, grouped when records carry a group.
+
+Split folders given by the data set are respected; what is missing is carved
+from the training part with the run's seed, so the same seed gives the same split.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from ..errors import DataError
+from .records import Record
+
+
+def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices (keep, taken) with about ``fraction`` taken, stratified and grouped."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    n = len(records)
+    if fraction <= 0 or n < 2:
+        return list(range(n)), []
+    k = max(2, round(1 / fraction))
+    labels = np.array([r.label for r in records])
+    grouped = any(r.group for r in records)
+    idx = np.zeros(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # classes smaller than k
+        if grouped:
+            groups = np.array([r.group or f"\0{i}" for i, r in enumerate(records)])
+            folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+            if len(set(groups)) < k:
+                raise DataError(
+                    f"Only {len(set(groups))} groups (people/patients) for a {fraction:.0%} "
+                    "split; add data or lower val_fraction/test_fraction."
+                )
+            keep, taken = next(folds.split(idx, labels, groups))
+        else:
+            folds = StratifiedKFold(n_splits=min(k, n), shuffle=True, random_state=seed)
+            keep, taken = next(folds.split(idx, labels))
+    return sorted(keep.tolist()), sorted(taken.tolist())
+
+
+def split_records(
+    records: list[Record], seed: int, val_fraction: float = 0.1, test_fraction: float = 0.2
+) -> dict[str, list[Record]]:
+    """Assign every record to train, val or test, and check nothing leaks."""
+    given = defaultdict(list)
+    for r in records:
+        given[r.split].append(r)
+    if None in given and len(given) > 1:
+        raise DataError("Some records carry a split and others do not; fix the data layout.")
+    train = given.get("train", []) + given.get(None, [])
+    test = given.get("test", [])
+    if not test:
+        keep, taken = _carve(train, test_fraction, seed)
+        train, test = [train[i] for i in keep], [train[i] for i in taken]
+    val = given.get("val", [])
+    if not val:
+        frac = val_fraction / (1 - test_fraction) if not given.get("test") else val_fraction
+        keep, taken = _carve(train, frac, seed + 1)
+        train, val = [train[i] for i in keep], [train[i] for i in taken]
+    splits = {"train": train, "val": val, "test": test}
+    for name, part in splits.items():
+        for r in part:
+            r.split = name
+    check_leakage(splits)
+    if not train or not test:
+        raise DataError(
+            f"Too few images to split: train {len(train)}, val {len(val)}, test {len(test)}."
+        )
+    return splits
+
+
+def check_leakage(splits: dict[str, list[Record]]) -> None:
+    """The same file or group in two splits is an error: it inflates test scores."""
+    seen_path: dict[str, str] = {}
+    seen_group: dict[str, str] = {}
+    for name, part in splits.items():
+        for r in part:
+            other = seen_path.setdefault(r.path, name)
+            if other != name:
+                raise DataError(f"{r.path} is in both the {other} and {name} splits.")
+            if r.group:
+                other = seen_group.setdefault(r.group, name)
+                if other != name:
+                    raise DataError(
+                        f"Group {r.group!r} (a person or patient) is in both the {other} and "
+                        f"{name} splits ({r.path}); its images must stay in one split."
+                    )

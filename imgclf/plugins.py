@@ -1,0 +1,170 @@
+"""Plugin loading: entry points of the ``imgclf`` group plus the default plugins.
+
+Loading is lazy and happens once. ``IMGCLF_LOAD_PLUGINS=a,b`` limits which entry
+points load (empty string: none). A plugin that fails on import or inside a hook
+is recorded as broken and warned about; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .registry import Registry
+
+DEFAULT_PLUGINS = (
+    "imgclf.default_plugins.datasets",
+    "imgclf.default_plugins.augmenters",
+    "imgclf.default_plugins.reporters",
+)
+REGISTER_HOOKS = ("tasks", "datasets", "models", "augmenters", "reporters")
+
+
+@dataclass
+class PluginInfo:
+    """What ``imgclf plugins`` shows for one plugin."""
+
+    name: str
+    version: str
+    hooks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    default: bool = False
+
+    @property
+    def status(self) -> str:
+        return "broken" if self.errors else "ok"
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or raised in a hook."""
+
+
+pm = pluggy.PluginManager("imgclf")
+pm.add_hookspecs(hookspecs)
+_infos: dict[str, PluginInfo] = {}
+_loaded = False
+_registries: dict[str, Registry] | None = None
+
+
+def _broken(name: str, version: str, error: str) -> None:
+    info = _infos.setdefault(name, PluginInfo(name, version))
+    info.errors.append(error)
+    warnings.warn(f"imgclf plugin {name!r} is broken: {error}", PluginWarning, stacklevel=3)
+
+
+def _allowed() -> set[str] | None:
+    raw = os.environ.get("IMGCLF_LOAD_PLUGINS")
+    if raw is None:
+        return None
+    return {p.strip() for p in raw.split(",") if p.strip()}
+
+
+def load() -> None:
+    """Load default plugins and installed entry points, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for modname in DEFAULT_PLUGINS:
+        mod = importlib.import_module(modname)
+        pm.register(mod, name=modname)
+        _infos[modname] = PluginInfo(modname, _own_version(), default=True)
+    allowed = _allowed()
+    for ep in metadata.entry_points(group="imgclf"):
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.name if dist is not None else ep.name
+        if allowed is not None and ep.name not in allowed and dist_name not in allowed:
+            continue
+        version = dist.version if dist is not None else "?"
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the others
+            _broken(ep.name, version, f"import failed: {type(exc).__name__}: {exc}")
+            continue
+        register_plugin(plugin, ep.name, version)
+
+
+def _own_version() -> str:
+    try:
+        return metadata.version("imgclf")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def register_plugin(plugin: ModuleType | object, name: str, version: str = "?") -> None:
+    """Register a plugin object (module or class) under ``name``; resets registries."""
+    global _registries
+    pm.register(plugin, name=name)
+    _infos[name] = PluginInfo(name, version)
+    _registries = None
+
+
+def unregister_plugin(name: str) -> None:
+    global _registries
+    plugin = pm.get_plugin(name)
+    if plugin is not None:
+        pm.unregister(plugin, name=name)
+    _infos.pop(name, None)
+    _registries = None
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """Every known plugin, with the hooks it implements and its errors."""
+    registries()
+    for name, plugin in pm.list_name_plugin():
+        info = _infos.setdefault(name, PluginInfo(name, "?"))
+        info.hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    return sorted(_infos.values(), key=lambda i: (not i.default, i.name))
+
+
+def _check_for(kind: str):
+    from .data.records import DatasetLoader
+    from .tasks import TaskSpec
+
+    checks: dict[str, Any] = {
+        "tasks": lambda o: isinstance(o, TaskSpec),
+        "datasets": lambda o: isinstance(o, DatasetLoader),
+    }
+    return checks.get(kind, callable)
+
+
+def registries() -> dict[str, Registry]:
+    """Build (once) the registries by calling each plugin's register hooks in isolation."""
+    global _registries
+    load()
+    if _registries is not None:
+        return _registries
+    regs = {kind: Registry(kind.rstrip("s"), _check_for(kind)) for kind in REGISTER_HOOKS}
+    for kind in REGISTER_HOOKS:
+        caller = getattr(pm.hook, f"register_{kind}")
+        for impl in reversed(caller.get_hookimpls()):
+            owner = pm.get_name(impl.plugin) or "?"
+
+            def register(name: str, obj: Any, _kind=kind, _owner=owner) -> None:
+                regs[_kind].register(name, obj, owner=_owner)
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:  # isolate: report and go on
+                info = _infos.get(owner)
+                _broken(owner, info.version if info else "?", f"register_{kind}: {exc}")
+    _registries = regs
+    return regs
+
+
+def callbacks_for(config: Any) -> list[Any]:
+    """Callbacks every plugin adds through ``extra_callbacks``."""
+    load()
+    out: list[Any] = []
+    for result in pm.hook.extra_callbacks(config=config):
+        if result:
+            out.extend(result)
+    return out

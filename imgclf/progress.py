@@ -1,0 +1,52 @@
+"""A rich progress display for Keras training: epochs, batches, live metrics, ETA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+def _fmt(logs: dict[str, Any] | None) -> str:
+    logs = logs or {}
+    keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs]
+    return "  ".join(f"{k} {float(logs[k]):.4f}" for k in keys)
+
+
+def progress_callback(console: Console, epochs: int, steps: int | None) -> Any:
+    """A Keras callback that drives a rich Progress with two bars."""
+    import keras
+
+    class RichProgress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                TextColumn("{task.fields[metrics]}"), console=console, transient=False,
+            )
+            self.progress.start()
+            self.epoch_task = self.progress.add_task("epochs", total=epochs, metrics="")
+            self.batch_task = self.progress.add_task("batches", total=steps, metrics="")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.progress.reset(self.batch_task, total=steps, metrics="")
+            self.progress.update(self.epoch_task, description=f"epoch {epoch + 1}/{epochs}")
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.progress.update(self.batch_task, completed=batch + 1, metrics=_fmt(logs))
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.progress.update(self.epoch_task, completed=epoch + 1, metrics=_fmt(logs))
+
+        def on_train_end(self, logs=None):
+            self.progress.stop()
+
+    return RichProgress()

@@ -1,0 +1,1 @@
+"""Reporters: render an EvaluationResult to the console and to files."""

@@ -1,0 +1,224 @@
+"""One run, step by step: records -> split -> pipeline -> train -> evaluate -> report."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from . import plugins
+from .config import RunConfig
+from .data import labels as labelmap
+from .data.records import Record, counts
+from .data.split import split_records
+from .errors import ConfigError, DataError, PluginError
+from .evaluation import EvaluationResult
+from .rundir import new_run_dir, write_csv, write_json
+from .tasks import TaskSpec
+
+
+@dataclass
+class RunResult:
+    """What ``imgclf.run`` returns."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    model: Any
+    result: EvaluationResult
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def pick_loader(config: RunConfig, task: TaskSpec, source: Path) -> str:
+    """``--loader`` if given, else the first loader (task's first) that detects ``source``."""
+    regs = plugins.registries()["datasets"]
+    if config.loader:
+        regs.get(config.loader)
+        return config.loader
+    for name in [*task.datasets, *regs.names()]:
+        if name in regs and regs.get(name).detect(source):
+            return name
+    raise DataError(
+        f"No dataset loader recognises {str(source)!r}. Give a folder of class folders, a "
+        f"CSV file, or pick one with --loader ({', '.join(regs.names())})."
+    )
+
+
+def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
+    if not config.data:
+        raise ConfigError("No data given. Pass --data PATH (a folder of class folders or a CSV).")
+    regs = plugins.registries()["datasets"]
+    records, skipped, notes = [], Counter(), []
+    for src in config.data:
+        source = Path(src)
+        if not source.exists():
+            raise DataError(f"Data path {src!r} does not exist. Check --data.")
+        loader = regs.get(pick_loader(config, task, source))
+        known = set(loader.options)
+        unknown = set(config.loader_options) - known
+        if unknown:
+            raise ConfigError(
+                f"Unknown loader option(s) {', '.join(sorted(unknown))} for this loader; it "
+                f"takes: {', '.join(loader.options) or 'none'}."
+            )
+        got = loader(source, **config.loader_options)
+        for r in got.records:
+            r.source = r.source or str(source)
+        records += got.records
+        skipped.update(got.skipped)
+        notes += got.notes
+    mapped, dropped = labelmap.map_labels(
+        records, task, config.label_map, config.drop_unknown_labels
+    )
+    skipped.update({f"label {k!r} left out": v for k, v in dropped.items()})
+    return mapped, skipped, notes
+
+
+def limit_records(records: list[Record], limit: int | None, seed: int) -> list[Record]:
+    """A stratified sample of about ``limit`` records, same per seed."""
+    if not limit or len(records) <= limit:
+        return records
+    rng = np.random.default_rng(seed)
+    strata: dict[tuple, list[Record]] = {}
+    for r in records:
+        strata.setdefault((r.split, r.label), []).append(r)
+    out = []
+    for key in sorted(strata, key=str):
+        part = strata[key]
+        k = max(1, round(len(part) * limit / len(records)))
+        out += [part[i] for i in sorted(rng.choice(len(part), size=k, replace=False))]
+    return out
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("imgclf", "tensorflow", "keras", "keras-cv", "scikit-learn", "numpy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def build_augmenter(name: str | None, task: TaskSpec, seed: int) -> Any:
+    name = name or task.default_augmenter
+    if not name or name == "none":
+        return None
+    return plugins.registries()["augmenters"].get(name)(seed=seed)
+
+
+def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
+    probs = result.probabilities
+    pred = result.y_pred
+    rows = (
+        [p, result.classes[t], result.classes[y], *(f"{v:.6f}" for v in probs[i])]
+        for i, (p, t, y) in enumerate(zip(result.paths, result.y_true, pred))
+    )
+    write_csv(run_dir / "predictions.csv",
+              ["path", "true", "predicted", *result.classes], rows)
+
+
+def render_reports(config: RunConfig, result: EvaluationResult, run_dir: Path,
+                   console: Console) -> None:
+    regs = plugins.registries()["reporters"]
+    for name in config.report:
+        regs.get(name)(result, run_dir, console)
+
+
+def check_names(config: RunConfig, task: TaskSpec) -> None:
+    """Unknown model/augmenter/reporter names fail before any data is read."""
+    regs = plugins.registries()
+    regs["models"].get(config.model)
+    if config.augmenter not in (None, "none"):
+        regs["augmenters"].get(config.augmenter)
+    for name in config.report:
+        regs["reporters"].get(name)
+    if config.model is None:
+        raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
+
+
+@dataclass
+class PreparedData:
+    splits: dict[str, list[Record]]
+    classes: tuple[str, ...]
+    skipped: Counter
+    notes: list[str]
+
+
+def prepare_data(config: RunConfig, task: TaskSpec) -> PreparedData:
+    """Records mapped onto the task's classes, limited and split; no pixels read."""
+    records, skipped, notes = load_records(config, task)
+    records = limit_records(records, config.limit, config.seed)
+    classes = labelmap.classes_present(records, task)
+    splits = split_records(records, config.seed, config.val_fraction, config.test_fraction)
+    for name in ("train", "val"):
+        if not splits[name]:
+            raise DataError(f"The {name} split is empty; add data or change the fractions.")
+    missing = sorted({r.label for r in splits["test"]} - {r.label for r in splits["train"]})
+    if missing:
+        raise DataError(
+            f"Class(es) {', '.join(missing)} occur in test but not in train; the model could "
+            "never predict them. Add training images of them or leave them out with "
+            "--set label_map.NAME=''."
+        )
+    return PreparedData(splits, classes, skipped, notes)
+
+
+def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
+    """Run ``config`` end to end and return its RunResult; artifacts land in the run dir."""
+    from .data.pipeline import label_array, make_dataset
+    from .training import set_seeds, train
+
+    check_names(config, task)
+    data = prepare_data(config, task)
+    for note in data.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    for what, n in sorted(data.skipped.items()):
+        console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+    run_dir = new_run_dir(config.output, task.name, config.model)
+    head = task.head_for(data.classes)
+    size = config.image_size or task.input_size
+    summary = {
+        "classes": list(data.classes),
+        "counts": counts([r for part in data.splits.values() for r in part]),
+        "skipped": dict(data.skipped),
+        "sources": sorted({r.source for part in data.splits.values() for r in part}),
+    }
+    write_json(run_dir / "config.json", {**config.to_dict(), "image_size": size,
+                                         "head": head.kind, "data": summary,
+                                         "versions": versions()})
+    console.print(f"Run folder: [bold]{run_dir}[/bold]")
+    set_seeds(config.seed)
+    augment = build_augmenter(config.augmenter, task, config.seed)
+
+    def ds(split: str, training: bool = False):
+        return make_dataset(data.splits[split], data.classes, head.kind, size, config.batch_size,
+                            training=training, augment=augment, seed=config.seed,
+                            cache=config.cache, cache_dir=run_dir / "cache", name=split)
+
+    builder = plugins.registries()["models"].get(config.model)
+    model, history = train(
+        config, lambda: builder((size, size, 3), head), head, ds("train", True), ds("val"),
+        run_dir, console, y_train=label_array(data.splits["train"], data.classes, head.kind),
+        extra_callbacks=plugins.callbacks_for(config),
+    )
+    test = data.splits["test"]
+    scores = model.predict(ds("test"), verbose=0)
+    result = EvaluationResult(
+        y_true=label_array(test, data.classes, "softmax"), scores=scores, classes=data.classes,
+        head=head.kind, paths=[r.path for r in test],
+        threshold=config.threshold if isinstance(config.threshold, float) else 0.5,
+        history=history, config=config.to_dict(), data_summary=summary,
+    )
+    write_predictions(run_dir, result)
+    write_json(run_dir / "metrics.json", result.metrics)
+    shutil.rmtree(run_dir / "cache", ignore_errors=True)
+    render_reports(config, result, run_dir, console)
+    return RunResult(run_dir, result.metrics, model, result, dict(data.skipped))
