@@ -66,7 +66,8 @@ def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Count
                 f"Unknown loader option(s) {', '.join(sorted(unknown))} for this loader; it "
                 f"takes: {', '.join(loader.options) or 'none'}."
             )
-        got = loader(source, **config.loader_options)
+        defaults = {k: v for k, v in task.loader_defaults.items() if k in known}
+        got = loader(source, **{**defaults, **config.loader_options})
         for r in got.records:
             r.source = r.source or str(source)
         records += got.records
@@ -107,11 +108,19 @@ def versions() -> dict[str, str]:
     return out
 
 
-def build_augmenter(name: str | None, task: TaskSpec, seed: int) -> Any:
+def augmenter_name(name: str | None, task: TaskSpec) -> str | None:
+    """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins."""
     name = name or task.default_augmenter
     if not name or name == "none":
         return None
-    return plugins.registries()["augmenters"].get(name)(seed=seed)
+    regs = plugins.registries()["augmenters"]
+    scoped = f"{task.name}/{name}"
+    return scoped if scoped in regs else regs.get(name) and name
+
+
+def build_augmenter(name: str | None, task: TaskSpec, seed: int) -> Any:
+    resolved = augmenter_name(name, task)
+    return plugins.registries()["augmenters"].get(resolved)(seed=seed) if resolved else None
 
 
 def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
@@ -136,8 +145,7 @@ def check_names(config: RunConfig, task: TaskSpec) -> None:
     """Unknown model/augmenter/reporter names fail before any data is read."""
     regs = plugins.registries()
     regs["models"].get(config.model)
-    if config.augmenter not in (None, "none"):
-        regs["augmenters"].get(config.augmenter)
+    augmenter_name(config.augmenter, task)
     for name in config.report:
         regs["reporters"].get(name)
     if config.model is None:

@@ -35,6 +35,8 @@ class TaskSpec:
             case-insensitively, like the class names themselves.
         datasets: loaders tried first when ``--loader`` is not given.
         defaults: RunConfig values this task changes (e.g. ``class_weight``).
+        loader_defaults: loader options used where the chosen loader takes them
+            (e.g. a ``group_pattern`` for a naming convention); ``--set loader.*`` wins.
         description: one line for ``imgclf list``.
     """
 
@@ -47,6 +49,7 @@ class TaskSpec:
     label_aliases: dict[str, str] = field(default_factory=dict)
     datasets: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
+    loader_defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
     def head_for(self, classes: tuple[str, ...] | None = None) -> Head:

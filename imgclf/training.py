@@ -101,6 +101,7 @@ def train(
         validation_data=val_ds,
         epochs=config.epochs,
         class_weight=weights,
+        shuffle=False,  # the tf.data pipeline shuffles the training split itself
         callbacks=make_callbacks(config, run_dir, console, steps, extra_callbacks),
         verbose=0,
     )

@@ -30,12 +30,11 @@ def split_of(name: str) -> str | None:
 
 
 def group_of(path: str, pattern: str | None) -> str | None:
-    """Group from the file stem by a regex with one capture group, else None."""
+    """Group from the file stem by a regex with one capture group; None if no match."""
     if not pattern:
         return None
-    stem = Path(path).stem
-    m = re.match(pattern, stem)
-    return m.group(1) if m else stem
+    m = re.match(pattern, Path(path).stem)
+    return m.group(1) if m else None
 
 
 def _subdirs(path: Path) -> list[Path]:

@@ -1,0 +1,106 @@
+"""The three networks of Hewitt & Gunes 2018, "CNN-based Facial Affect Analysis on
+Mobile Devices" (arXiv:1807.08775), built as in the paper's tables.
+
+At 128x128x3 with 8 classes: alexnet 3,459,176, vggnet 3,747,608 and mobilenet
+3,237,064 parameters. Every layer is named so Grad-CAM and export can find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imgclf import Head, ModelError, conv_bn_relu, depthwise_separable, output_layer
+
+FILTERS = (16, 32, 64, 128, 128)
+ALEXNET_KERNELS = (9, 7, 5, 3, 3)
+MOBILENET_BLOCKS = (
+    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
+)
+
+
+def _check(input_shape: Sequence[int], name: str) -> tuple[int, int, int]:
+    shape = tuple(int(d) for d in input_shape)
+    if len(shape) != 3 or shape[2] != 3 or min(shape[:2]) < 32:
+        raise ModelError(
+            f"{name} takes an input shape (height, width, 3) of at least 32x32; "
+            f"received input_shape={tuple(input_shape)}."
+        )
+    return shape
+
+
+def _dense_head(x, head: Head):
+    import keras
+
+    x = keras.layers.Flatten(name="flatten")(x)
+    for i in (1, 2):
+        x = keras.layers.Dense(1024, activation="relu", name=f"fc{i}")(x)
+        x = keras.layers.Dropout(0.5, name=f"fc{i}_dropout")(x)
+    return output_layer(x, head)
+
+
+def _pool_drop(x, name: str):
+    import keras
+
+    x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    return keras.layers.Dropout(0.2, name=f"{name}_dropout")(x)
+
+
+def alexnet(input_shape: Sequence[int], head: Head):
+    """AlexNet variant: 5 convs (kernels 9,7,5,3,3; filters 16..128), each BN, ReLU,
+    2x2 max-pool and dropout 0.2; then 2x Dense 1024 + dropout 0.5.
+
+    Reference: Hewitt & Gunes 2018, Table 1.
+
+    Args:
+        input_shape: (height, width, 3), at least 32x32.
+        head: the task's output (classes and kind).
+
+    Returns:
+        An uncompiled ``keras.Model`` named ``alexnet``.
+    """
+    import keras
+
+    inputs = keras.Input(_check(input_shape, "alexnet"), name="image")
+    x = inputs
+    for i, (k, f) in enumerate(zip(ALEXNET_KERNELS, FILTERS), start=1):
+        x = conv_bn_relu(x, f, k, f"block{i}")
+        x = _pool_drop(x, f"block{i}")
+    return keras.Model(inputs, _dense_head(x, head), name="alexnet")
+
+
+def vggnet(input_shape: Sequence[int], head: Head):
+    """VGG variant: blocks of two 3x3 convs (+BN, ReLU) with filters 16..128, each block
+    followed by 2x2 max-pool and dropout 0.2; the AlexNet variant's dense head.
+
+    Reference: Hewitt & Gunes 2018, Table 1.
+    """
+    import keras
+
+    inputs = keras.Input(_check(input_shape, "vggnet"), name="image")
+    x = inputs
+    for i, f in enumerate(FILTERS, start=1):
+        x = conv_bn_relu(x, f, 3, f"block{i}a")
+        x = conv_bn_relu(x, f, 3, f"block{i}b")
+        x = _pool_drop(x, f"block{i}")
+    return keras.Model(inputs, _dense_head(x, head), name="vggnet")
+
+
+def mobilenet(input_shape: Sequence[int], head: Head):
+    """MobileNet variant: conv 3x3x32 stride 2, then 13 depthwise-separable blocks
+    (3x3 depthwise + BN + ReLU, 1x1 pointwise + BN + ReLU) with the paper's
+    strides, global average pooling and the output layer.
+
+    Reference: Hewitt & Gunes 2018, Table 1 (after Howard et al. 2017).
+    """
+    import keras
+
+    inputs = keras.Input(_check(input_shape, "mobilenet"), name="image")
+    x = conv_bn_relu(inputs, 32, 3, "stem", strides=2, use_bias=False)
+    for i, (filters, stride) in enumerate(MOBILENET_BLOCKS, start=1):
+        x = depthwise_separable(x, filters, stride, f"dws{i}")
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, output_layer(x, head), name="mobilenet")
+
+
+MODELS = {"alexnet": alexnet, "vggnet": vggnet, "mobilenet": mobilenet}
