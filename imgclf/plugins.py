@@ -168,3 +168,13 @@ def callbacks_for(config: Any) -> list[Any]:
         if result:
             out.extend(result)
     return out
+
+
+def reset() -> None:
+    """Forget every plugin (tests use this to reload with another IMGCLF_LOAD_PLUGINS)."""
+    global _loaded, _registries
+    for name, plugin in list(pm.list_name_plugin()):
+        pm.unregister(plugin, name=name)
+    _infos.clear()
+    _loaded = False
+    _registries = None

@@ -179,6 +179,47 @@ def prepare_data(config: RunConfig, task: TaskSpec) -> PreparedData:
     return PreparedData(splits, classes, skipped, notes)
 
 
+def data_summary(data: PreparedData) -> dict[str, Any]:
+    """Counts per split and class, and per source and class, for config.json and reports."""
+    every = [r for part in data.splits.values() for r in part]
+    by_source: dict[str, Counter] = {}
+    for r in every:
+        by_source.setdefault(r.source, Counter())[r.label] += 1
+    return {
+        "classes": list(data.classes),
+        "counts": counts(every),
+        "sources": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
+        "skipped": dict(data.skipped),
+    }
+
+
+def youden_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """The threshold maximising sensitivity + specificity - 1 (Youden's J)."""
+    from sklearn.metrics import roc_curve
+
+    if len(set(np.asarray(y_true).tolist())) < 2:
+        raise DataError("threshold=youden needs both classes in the validation split.")
+    fpr, tpr, thresholds = roc_curve(y_true, np.asarray(scores).reshape(-1))
+    best = int(np.argmax(tpr - fpr))
+    return float(min(max(thresholds[best], 1e-6), 1 - 1e-6))
+
+
+def pick_threshold(config: RunConfig, head_kind: str, model: Any, val_ds: Any,
+                   y_val: np.ndarray) -> float:
+    if head_kind != "sigmoid" or not isinstance(config.threshold, str):
+        return float(config.threshold) if isinstance(config.threshold, float) else 0.5
+    return youden_threshold(y_val, model.predict(val_ds, verbose=0))
+
+
+def print_data(console: Console, data: PreparedData) -> None:
+    for note in data.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    for what, n in sorted(data.skipped.items()):
+        console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
+    console.print(f"Images: {sizes}; classes: {', '.join(data.classes)}")
+
+
 def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     """Run ``config`` end to end and return its RunResult; artifacts land in the run dir."""
     from .data.pipeline import label_array, make_dataset
@@ -186,22 +227,14 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
 
     check_names(config, task)
     data = prepare_data(config, task)
-    for note in data.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
-    for what, n in sorted(data.skipped.items()):
-        console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+    print_data(console, data)
     run_dir = new_run_dir(config.output, task.name, config.model)
     head = task.head_for(data.classes)
     size = config.image_size or task.input_size
-    summary = {
-        "classes": list(data.classes),
-        "counts": counts([r for part in data.splits.values() for r in part]),
-        "skipped": dict(data.skipped),
-        "sources": sorted({r.source for part in data.splits.values() for r in part}),
-    }
-    write_json(run_dir / "config.json", {**config.to_dict(), "image_size": size,
-                                         "head": head.kind, "data": summary,
-                                         "versions": versions()})
+    summary = data_summary(data)
+    saved = {**config.to_dict(), "image_size": size, "head": head.kind, "classes": head.classes,
+             "data": summary, "versions": versions()}
+    write_json(run_dir / "config.json", saved)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     set_seeds(config.seed)
     augment = build_augmenter(config.augmenter, task, config.seed)
@@ -211,19 +244,23 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
                             training=training, augment=augment, seed=config.seed,
                             cache=config.cache, cache_dir=run_dir / "cache", name=split)
 
+    def labels(split: str) -> np.ndarray:
+        return label_array(data.splits[split], data.classes, "softmax")
+
     builder = plugins.registries()["models"].get(config.model)
     model, history = train(
         config, lambda: builder((size, size, 3), head), head, ds("train", True), ds("val"),
-        run_dir, console, y_train=label_array(data.splits["train"], data.classes, head.kind),
-        extra_callbacks=plugins.callbacks_for(config),
+        run_dir, console, y_train=labels("train"), extra_callbacks=plugins.callbacks_for(config),
     )
+    threshold = pick_threshold(config, head.kind, model, ds("val"), labels("val"))
+    if head.kind == "sigmoid":
+        write_json(run_dir / "config.json", {**saved, "threshold": threshold,
+                                             "threshold_rule": str(config.threshold)})
     test = data.splits["test"]
-    scores = model.predict(ds("test"), verbose=0)
     result = EvaluationResult(
-        y_true=label_array(test, data.classes, "softmax"), scores=scores, classes=data.classes,
-        head=head.kind, paths=[r.path for r in test],
-        threshold=config.threshold if isinstance(config.threshold, float) else 0.5,
-        history=history, config=config.to_dict(), data_summary=summary,
+        y_true=labels("test"), scores=model.predict(ds("test"), verbose=0),
+        classes=data.classes, head=head.kind, paths=[r.path for r in test], threshold=threshold,
+        history=history, config=saved, data_summary=summary,
     )
     write_predictions(run_dir, result)
     write_json(run_dir / "metrics.json", result.metrics)

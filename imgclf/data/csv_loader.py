@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from ..errors import DataError, did_you_mean
@@ -122,7 +122,8 @@ def load_csv(
     if unlabelled:
         result.skipped["image without a label row"] = unlabelled
     if not result.records:
-        raise DataError(f"{source}: no usable rows ({dict(result.skipped) or 'the file is empty'}).")
+        why = dict(result.skipped) or "the file is empty"
+        raise DataError(f"{source}: no usable rows ({why}).")
     return result
 
 

@@ -1,0 +1,34 @@
+import pytest
+
+from imgclf.errors import PluginError
+from imgclf.registry import Registry
+
+
+def test_register_and_get():
+    reg = Registry("model")
+    reg.register("alexnet", print, owner="p1")
+    assert reg.get("alexnet") is print
+    assert reg.owner("alexnet") == "p1"
+    assert reg.names() == ["alexnet"] and "alexnet" in reg and len(reg) == 1
+
+
+def test_unknown_name_suggests_closest():
+    reg = Registry("model")
+    reg.register("alexnet", print)
+    reg.register("mobilenet", print)
+    with pytest.raises(PluginError, match=r"Unknown model 'alexnte'\. Did you mean 'alexnet'\?"):
+        reg.get("alexnte")
+
+
+def test_clash_names_both_owners():
+    reg = Registry("model")
+    reg.register("alexnet", print, owner="first")
+    with pytest.raises(PluginError, match="registered twice: by first and by second"):
+        reg.register("alexnet", len, owner="second")
+    assert reg.get("alexnet") is print
+
+
+def test_type_check():
+    reg = Registry("task", check=lambda o: isinstance(o, int))
+    with pytest.raises(PluginError, match="not valid"):
+        reg.register("x", "not an int")
