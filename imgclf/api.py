@@ -54,8 +54,12 @@ def run_config(cfg: configmod.RunConfig, console: Console | None = None) -> RunR
     return execute(cfg, get_task(cfg.task), console or Console())
 
 
-def build_model(name: str, task: str, input_shape: Sequence[int] | None = None,
-                classes: Sequence[str] | None = None) -> Any:
+def build_model(
+    name: str,
+    task: str,
+    input_shape: Sequence[int] | None = None,
+    classes: Sequence[str] | None = None,
+) -> Any:
     """The Keras model a run of ``task`` with model ``name`` would train (uncompiled)."""
     spec = get_task(task)
     builder = plugins.registries()["models"].get(name)
@@ -79,8 +83,12 @@ def load_model(path: str | Path) -> Any:
         raise ModelError(f"Cannot load model {str(p)!r}: {exc}") from None
 
 
-def predict(model_or_path: Any, images: Sequence[str | Path], batch_size: int = 32,
-            image_size: int | None = None) -> Any:
+def predict(
+    model_or_path: Any,
+    images: Sequence[str | Path],
+    batch_size: int = 32,
+    image_size: int | None = None,
+) -> Any:
     """Class scores (N x outputs) for image files, streamed in batches."""
     from .data.pipeline import make_dataset
     from .data.records import Record

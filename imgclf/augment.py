@@ -13,13 +13,15 @@ def flip_rotate_translate(
 
     layers = [
         keras.layers.RandomFlip("horizontal", seed=seed, name="flip"),
-        keras.layers.RandomRotation(rotation_degrees / 360.0, fill_mode="reflect", seed=seed,
-                                    name="rotate"),
+        keras.layers.RandomRotation(
+            rotation_degrees / 360.0, fill_mode="reflect", seed=seed, name="rotate"
+        ),
     ]
     if translation:
         layers.append(
-            keras.layers.RandomTranslation(translation, translation, fill_mode="reflect",
-                                           seed=seed, name="translate")
+            keras.layers.RandomTranslation(
+                translation, translation, fill_mode="reflect", seed=seed, name="translate"
+            )
         )
     return keras.Sequential(layers, name="augment")
 

@@ -192,7 +192,9 @@ def validate(c: RunConfig) -> None:
                 f"{key} must be one of {', '.join(choices)}; received {getattr(c, key)!r}."
             )
     t = c.threshold
-    if isinstance(t, str) and t not in HEAD_THRESHOLD_WORDS or (
-        isinstance(t, float) and not 0 < t < 1
+    if (
+        isinstance(t, str)
+        and t not in HEAD_THRESHOLD_WORDS
+        or (isinstance(t, float) and not 0 < t < 1)
     ):
         raise ConfigError(f"threshold must be in (0, 1) or 'youden'; received {t!r}.")

@@ -43,8 +43,9 @@ class EvaluationResult:
 
     @property
     def metrics(self) -> dict[str, Any]:
-        return compute_metrics(self.y_true, self.y_pred, self.classes, self.probabilities,
-                               self.head, self.threshold)
+        return compute_metrics(
+            self.y_true, self.y_pred, self.classes, self.probabilities, self.head, self.threshold
+        )
 
 
 def compute_metrics(
@@ -59,19 +60,22 @@ def compute_metrics(
     from sklearn import metrics as m
 
     labels = list(range(len(classes)))
-    p, r, f, s = m.precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    p, r, f, s = m.precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     cm = m.confusion_matrix(y_true, y_pred, labels=labels)
     out: dict[str, Any] = {
         "n": int(len(y_true)),
         "accuracy": float(m.accuracy_score(y_true, y_pred)),
-        "macro_f1": float(m.f1_score(y_true, y_pred, labels=labels, average="macro",
-                                     zero_division=0)),
+        "macro_f1": float(
+            m.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
         "classes": list(classes),
         "per_class": {
-            c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                "support": int(s[i])}
+            c: {
+                "precision": float(p[i]),
+                "recall": float(r[i]),
+                "f1": float(f[i]),
+                "support": int(s[i]),
+            }
             for i, c in enumerate(classes)
         },
         "confusion_matrix": cm.tolist(),

@@ -28,9 +28,15 @@ def progress_callback(console: Console, epochs: int, steps: int | None) -> Any:
     class RichProgress(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                TextColumn("{task.fields[metrics]}"), console=console, transient=False,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                console=console,
+                transient=False,
             )
             self.progress.start()
             self.epoch_task = self.progress.add_task("epochs", total=epochs, metrics="")

@@ -130,12 +130,12 @@ def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
         [p, result.classes[t], result.classes[y], *(f"{v:.6f}" for v in probs[i])]
         for i, (p, t, y) in enumerate(zip(result.paths, result.y_true, pred))
     )
-    write_csv(run_dir / "predictions.csv",
-              ["path", "true", "predicted", *result.classes], rows)
+    write_csv(run_dir / "predictions.csv", ["path", "true", "predicted", *result.classes], rows)
 
 
-def render_reports(config: RunConfig, result: EvaluationResult, run_dir: Path,
-                   console: Console) -> None:
+def render_reports(
+    config: RunConfig, result: EvaluationResult, run_dir: Path, console: Console
+) -> None:
     regs = plugins.registries()["reporters"]
     for name in config.report:
         regs.get(name)(result, run_dir, console)
@@ -204,8 +204,9 @@ def youden_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(min(max(thresholds[best], 1e-6), 1 - 1e-6))
 
 
-def pick_threshold(config: RunConfig, head_kind: str, model: Any, val_ds: Any,
-                   y_val: np.ndarray) -> float:
+def pick_threshold(
+    config: RunConfig, head_kind: str, model: Any, val_ds: Any, y_val: np.ndarray
+) -> float:
     if head_kind != "sigmoid" or not isinstance(config.threshold, str):
         return float(config.threshold) if isinstance(config.threshold, float) else 0.5
     return youden_threshold(y_val, model.predict(val_ds, verbose=0))
@@ -232,35 +233,66 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     head = task.head_for(data.classes)
     size = config.image_size or task.input_size
     summary = data_summary(data)
-    saved = {**config.to_dict(), "image_size": size, "head": head.kind, "classes": head.classes,
-             "data": summary, "versions": versions()}
+    saved = {
+        **config.to_dict(),
+        "image_size": size,
+        "head": head.kind,
+        "classes": head.classes,
+        "data": summary,
+        "versions": versions(),
+    }
     write_json(run_dir / "config.json", saved)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     set_seeds(config.seed)
     augment = build_augmenter(config.augmenter, task, config.seed)
 
     def ds(split: str, training: bool = False):
-        return make_dataset(data.splits[split], data.classes, head.kind, size, config.batch_size,
-                            training=training, augment=augment, seed=config.seed,
-                            cache=config.cache, cache_dir=run_dir / "cache", name=split)
+        return make_dataset(
+            data.splits[split],
+            data.classes,
+            head.kind,
+            size,
+            config.batch_size,
+            training=training,
+            augment=augment,
+            seed=config.seed,
+            cache=config.cache,
+            cache_dir=run_dir / "cache",
+            name=split,
+        )
 
     def labels(split: str) -> np.ndarray:
         return label_array(data.splits[split], data.classes, "softmax")
 
     builder = plugins.registries()["models"].get(config.model)
     model, history = train(
-        config, lambda: builder((size, size, 3), head), head, ds("train", True), ds("val"),
-        run_dir, console, y_train=labels("train"), extra_callbacks=plugins.callbacks_for(config),
+        config,
+        lambda: builder((size, size, 3), head),
+        head,
+        ds("train", True),
+        ds("val"),
+        run_dir,
+        console,
+        y_train=labels("train"),
+        extra_callbacks=plugins.callbacks_for(config),
     )
     threshold = pick_threshold(config, head.kind, model, ds("val"), labels("val"))
     if head.kind == "sigmoid":
-        write_json(run_dir / "config.json", {**saved, "threshold": threshold,
-                                             "threshold_rule": str(config.threshold)})
+        write_json(
+            run_dir / "config.json",
+            {**saved, "threshold": threshold, "threshold_rule": str(config.threshold)},
+        )
     test = data.splits["test"]
     result = EvaluationResult(
-        y_true=labels("test"), scores=model.predict(ds("test"), verbose=0),
-        classes=data.classes, head=head.kind, paths=[r.path for r in test], threshold=threshold,
-        history=history, config=saved, data_summary=summary,
+        y_true=labels("test"),
+        scores=model.predict(ds("test"), verbose=0),
+        classes=data.classes,
+        head=head.kind,
+        paths=[r.path for r in test],
+        threshold=threshold,
+        history=history,
+        config=saved,
+        data_summary=summary,
     )
     write_predictions(run_dir, result)
     write_json(run_dir / "metrics.json", result.metrics)

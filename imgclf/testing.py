@@ -1,6 +1,6 @@
 """Helpers for testing imgclf plugins (used by the built-in plugins' own tests).
 
-    from imgclf.testing import plugin_registered, make_image_folder
+from imgclf.testing import plugin_registered, make_image_folder
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ def shared_data(*parts: str) -> Path:
 
     import pytest
 
-    roots = [os.environ.get("IMGCLF_TEST_DATA"), Path.cwd().parent / "shared" / "data",
-             Path(__file__).resolve().parents[2] / "shared" / "data"]
+    roots = [
+        os.environ.get("IMGCLF_TEST_DATA"),
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    ]
     for root in roots:
         if root and Path(root).joinpath(*parts).exists():
             return Path(root).joinpath(*parts)
@@ -47,16 +50,20 @@ def plugin_registered(plugin: Any, name: str = "test-plugin") -> Iterator[Any]:
         plugins.unregister_plugin(name)
 
 
-def make_image(path: Path, size: int = 16, value: int | None = None, channels: int = 3,
-               seed: int = 0) -> Path:
+def make_image(
+    path: Path, size: int = 16, value: int | None = None, channels: int = 3, seed: int = 0
+) -> Path:
     """Write a small synthetic image (format from the suffix) and return its path."""
     import cv2
     import numpy as np
 
     rng = np.random.default_rng(seed)
     shape = (size, size) if channels == 1 else (size, size, channels)
-    img = (np.full(shape, value, "uint8") if value is not None
-           else rng.integers(0, 256, shape, dtype="uint8"))
+    img = (
+        np.full(shape, value, "uint8")
+        if value is not None
+        else rng.integers(0, 256, shape, dtype="uint8")
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), img):
@@ -64,9 +71,14 @@ def make_image(path: Path, size: int = 16, value: int | None = None, channels: i
     return path
 
 
-def make_image_folder(root: Path, classes: Sequence[str] = ("a", "b"), per_class: int = 6,
-                      size: int = 16, splits: Sequence[str] | None = None,
-                      suffix: str = ".png") -> Path:
+def make_image_folder(
+    root: Path,
+    classes: Sequence[str] = ("a", "b"),
+    per_class: int = 6,
+    size: int = 16,
+    splits: Sequence[str] | None = None,
+    suffix: str = ".png",
+) -> Path:
     """``root/[split/]class/img_N.png`` with class-dependent brightness (learnable)."""
     root = Path(root)
     for s_i, split in enumerate(splits or [None]):
@@ -78,8 +90,9 @@ def make_image_folder(root: Path, classes: Sequence[str] = ("a", "b"), per_class
     return root
 
 
-def check_model_trains(name: str, task: str, input_shape: Sequence[int] = (32, 32, 3),
-                       batch: int = 4) -> dict[str, float]:
+def check_model_trains(
+    name: str, task: str, input_shape: Sequence[int] = (32, 32, 3), batch: int = 4
+) -> dict[str, float]:
     """Build model ``name`` for ``task`` and take one training step; return its logs."""
     import numpy as np
 

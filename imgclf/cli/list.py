@@ -14,8 +14,10 @@ KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
 
 def _describe(kind: str, obj: object) -> str:
     if kind == "tasks":
-        return (f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
-                f"{obj.head}, default model {obj.default_model}]").strip()
+        return (
+            f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
+            f"{obj.head}, default model {obj.default_model}]"
+        ).strip()
     desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
     return desc.strip().splitlines()[0] if desc.strip() else ""
 

@@ -25,8 +25,13 @@ from . import cli
 @click.option("--augmenter", help="Augmenter for the training split ('none' for none).")
 @click.option("--output", "-o", help="Folder for run folders (default: runs).")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.",
+)
 def run_cmd(task: str, config_file: str | None, sets: tuple[str, ...], **flags) -> None:
     """Train a model for TASK on --data, evaluate it and write a run folder."""
     overrides = {k: v for k, v in flags.items() if v not in (None, ())}

@@ -31,8 +31,9 @@ def read_csv_rows(path: Path, notes: list[str]) -> tuple[list[str], list[dict[st
     return header, rows
 
 
-def pick_column(header: list[str], wanted: str | None, guesses: tuple[str, ...], what: str,
-                path: Path) -> str:
+def pick_column(
+    header: list[str], wanted: str | None, guesses: tuple[str, ...], what: str, path: Path
+) -> str:
     """The column named ``wanted``, else the first of ``guesses`` present."""
     lower = {h.casefold(): h for h in header}
     if wanted:
@@ -116,7 +117,8 @@ def load_csv(
         result.records.append(Record(str(path), row[lab_col], group, None, str(source)))
     listed = {Path(r.path).name for r in result.records} | set(first)
     unlabelled = sum(
-        1 for e in os.scandir(base)
+        1
+        for e in os.scandir(base)
         if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES and e.name not in listed
     )
     if unlabelled:

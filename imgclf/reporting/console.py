@@ -25,8 +25,13 @@ def report_console(result: EvaluationResult, run_dir: Path, console: Console) ->
     for col in ("class", "precision", "recall", "F1", "support"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for name, row in metrics["per_class"].items():
-        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                      f"{row['f1']:.3f}", str(row["support"]))
+        table.add_row(
+            name,
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+        )
     console.print(table)
     cm = Table(title="Confusion matrix (rows: true, columns: predicted)")
     cm.add_column("true \\ pred")

@@ -75,3 +75,4 @@ def register_datasets(register):
 def register_augmenters(register):
     # Task-scoped: '--augmenter paper' in a covid-xray run means this one.
     register("covid-xray/paper", augment.paper)
+    register("covid-xray/paper-zoom", augment.paper_zoom)

@@ -1,0 +1,20 @@
+"""covid-xray is listed while the plugin is installed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from imgclf.cli import cli
+
+
+def test_list_tasks_shows_covid_xray():
+    result = CliRunner().invoke(cli, ["list", "tasks"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "covid-xray" in result.output
+    assert "reshi2021" in result.output
+
+
+def test_list_shows_the_loaders_and_the_augmenter():
+    out = CliRunner().invoke(cli, ["list"], env={"COLUMNS": "200"}).output
+    for name in ("ieee8023", "kaggle-covid", "covid-xray/paper", "reshi2021"):
+        assert name in out

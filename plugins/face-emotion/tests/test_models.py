@@ -1,0 +1,65 @@
+"""The three networks against the paper's tables."""
+
+import pytest
+
+import imgclf
+from imgclf.testing import check_model_trains
+
+PAPER_PARAMS = {"alexnet": 3_459_176, "vggnet": 3_747_608, "mobilenet": 3_237_064}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
+def test_parameter_count_and_output_at_128(name):
+    model = imgclf.build_model(name, task="face-emotion")
+    assert model.input_shape == (None, 128, 128, 3)
+    assert model.output_shape == (None, 8)
+    assert model.count_params() == PAPER_PARAMS[name]
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
+@pytest.mark.parametrize("size", [48, 32])
+def test_other_input_sizes_and_class_subsets(name, size):
+    model = imgclf.build_model(
+        name, task="face-emotion", input_shape=(size, size, 3), classes=("anger", "happy", "sad")
+    )
+    assert model.output_shape == (None, 3)
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
+def test_one_training_step(name):
+    logs = check_model_trains(name, "face-emotion", (32, 32, 3))
+    assert logs["loss"] > 0
+
+
+def test_too_small_input_is_a_clear_error():
+    message = r"at least 32x32; received input_shape=\(16, 16, 3\)"
+    with pytest.raises(imgclf.ModelError, match=message):
+        imgclf.build_model("alexnet", task="face-emotion", input_shape=(16, 16, 3))
+
+
+def test_mobilenet_blocks_are_really_separable():
+    """Each depthwise conv is followed by BN, ReLU and a 1x1 pointwise conv + BN + ReLU."""
+    model = imgclf.build_model("mobilenet", task="face-emotion")
+    layers = model.layers
+    dws = [i for i, layer in enumerate(layers) if layer.__class__.__name__ == "DepthwiseConv2D"]
+    assert len(dws) == 13
+    for i in dws:
+        kinds = [type(layer).__name__ for layer in layers[i : i + 6]]
+        assert kinds == [
+            "DepthwiseConv2D",
+            "BatchNormalization",
+            "ReLU",
+            "Conv2D",
+            "BatchNormalization",
+            "ReLU",
+        ]
+        assert layers[i + 3].kernel_size == (1, 1)
+    strides = [layers[i].strides[0] for i in dws]
+    assert strides == [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1]
+
+
+def test_alexnet_kernels_and_filters_follow_the_paper():
+    model = imgclf.build_model("alexnet", task="face-emotion")
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert [c.kernel_size[0] for c in convs] == [9, 7, 5, 3, 3]
+    assert [c.filters for c in convs] == [16, 32, 64, 128, 128]
