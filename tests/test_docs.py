@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def hook_names():
-    return [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
-            if hasattr(f, "imgclf_spec")]
+    return [
+        n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "imgclf_spec")
+    ]
 
 
 def test_plugin_hooks_are_documented():

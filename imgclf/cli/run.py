@@ -8,6 +8,7 @@ from rich.console import Console
 from .. import api
 from ..config import parse_sets
 from . import cli
+from .tfquiet import import_tensorflow_quietly
 
 
 @cli.command("run")
@@ -39,5 +40,6 @@ def run_cmd(task: str, config_file: str | None, sets: tuple[str, ...], **flags) 
         overrides["data"] = list(overrides["data"])
     overrides.update(parse_sets(list(sets)))
     cfg = api.make_config(task, config_file=config_file, **overrides)
+    import_tensorflow_quietly()
     result = api.run_config(cfg, Console())
     Console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")
