@@ -3,7 +3,17 @@
 Importing imgclf does not import TensorFlow; the functions below do when needed.
 """
 
-from .api import build_model, list_models, list_tasks, load_model, make_config, predict, run
+from .api import (
+    build_model,
+    evaluate,
+    list_models,
+    list_tasks,
+    load_model,
+    make_config,
+    predict,
+    report,
+    run,
+)
 from .augment import flip, flip_rotate_translate
 from .config import RunConfig
 from .data.records import DatasetLoader, LoadResult, Record
@@ -31,6 +41,7 @@ __all__ = [
     "build_model",
     "conv_bn_relu",
     "depthwise_separable",
+    "evaluate",
     "flip",
     "flip_rotate_translate",
     "hookimpl",
@@ -40,5 +51,6 @@ __all__ = [
     "make_config",
     "output_layer",
     "predict",
+    "report",
     "run",
 ]

@@ -11,6 +11,7 @@ from rich.console import Console
 from . import config as configmod
 from . import plugins
 from .errors import ModelError
+from .evaluation import EvaluationResult
 from .runner import RunResult, execute
 from .tasks import TaskSpec
 
@@ -98,6 +99,59 @@ def predict(
     records = [Record(str(p), None) for p in images]
     ds = make_dataset(records, (), "softmax", size, batch_size, cache="none", with_labels=False)
     return model.predict(ds, verbose=0)
+
+
+def evaluate(
+    model: str | Path,
+    data: str | Path | Sequence[str | Path],
+    *,
+    task: str | None = None,
+    loader: str | None = None,
+    label_map: dict[str, str] | None = None,
+    loader_options: dict[str, Any] | None = None,
+    output: str | Path | None = None,
+    report: Sequence[str] | None = None,
+    batch_size: int = 64,
+    console: Console | None = None,
+) -> RunResult:
+    """Evaluate a saved model (a run folder or ``.keras`` file) on another data set.
+
+    Labels are mapped onto the model's classes through the task's aliases and
+    ``label_map`` (``{"joy": "happy"}``; ``""`` leaves a label out); images of no
+    model class are left out and counted. Writes ``<run>/evaluations/<timestamp>/``
+    (or a folder under ``output``) with predictions, metrics and the reports
+    ``report`` (default: all built-in). ``task`` is needed only for a bare file.
+    """
+    from .external import evaluate_saved
+
+    sources = [data] if isinstance(data, (str, Path)) else list(data)
+    return evaluate_saved(
+        model,
+        [str(d) for d in sources],
+        task=task,
+        loader=loader,
+        label_map=label_map,
+        loader_options=loader_options,
+        output=output,
+        report=report,
+        batch_size=batch_size,
+        console=console,
+    )
+
+
+def report(
+    run_dir: str | Path, reporters: Sequence[str] | None = None, console: Console | None = None
+) -> EvaluationResult:
+    """Re-render a run's (or evaluation's) reports from its saved files; nothing is
+    predicted again. ``reporters`` defaults to all built-in ones."""
+    from .reporting import DEFAULT_REPORTERS, check_reporters, render
+    from .reporting.artifacts import load_result
+
+    names = list(DEFAULT_REPORTERS if reporters is None else reporters)
+    check_reporters(names)
+    result = load_result(run_dir)
+    render(names, result, Path(run_dir), console or Console())
+    return result
 
 
 def list_tasks() -> list[str]:

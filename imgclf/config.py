@@ -41,10 +41,11 @@ class RunConfig:
     test_fraction: float = 0.2
     limit: int | None = None
     patience: int = 5
+    lr_schedule: str = "plateau"
     class_weight: str = "none"
     augmenter: str | None = None
     cache: str = "auto"
-    report: list[str] = field(default_factory=lambda: ["console"])
+    report: list[str] = field(default_factory=lambda: ["console", "plots", "json", "html"])
     threshold: float | str = 0.5
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,7 +53,11 @@ class RunConfig:
 
 
 _DICT_FIELDS = {"loader": "loader_options", "label_map": "label_map"}
-_CHOICES = {"class_weight": ("none", "auto"), "cache": ("auto", "memory", "disk", "none")}
+_CHOICES = {
+    "lr_schedule": ("plateau", "none"),
+    "class_weight": ("none", "auto"),
+    "cache": ("auto", "memory", "disk", "none"),
+}
 
 
 def field_names() -> list[str]:

@@ -49,7 +49,8 @@ def pick_loader(config: RunConfig, task: TaskSpec, source: Path) -> str:
     )
 
 
-def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
+def read_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
+    """Records of every ``--data`` source with the data set's own label spellings."""
     if not config.data:
         raise ConfigError("No data given. Pass --data PATH (a folder of class folders or a CSV).")
     regs = plugins.registries()["datasets"]
@@ -73,6 +74,12 @@ def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Count
         records += got.records
         skipped.update(got.skipped)
         notes += got.notes
+    return records, skipped, notes
+
+
+def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
+    """Records with labels mapped onto the task's classes, what was skipped, loader notes."""
+    records, skipped, notes = read_records(config, task)
     mapped, dropped = labelmap.map_labels(
         records, task, config.label_map, config.drop_unknown_labels
     )
@@ -124,10 +131,15 @@ def build_augmenter(name: str | None, task: TaskSpec, seed: int) -> Any:
 
 
 def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
+    """``predictions.csv``: path, true, predicted, one probability column per class.
+
+    Probabilities keep 9 significant digits (exact for float32 scores), so
+    ``imgclf report`` recomputes the very same metrics from this file.
+    """
     probs = result.probabilities
     pred = result.y_pred
     rows = (
-        [p, result.classes[t], result.classes[y], *(f"{v:.6f}" for v in probs[i])]
+        [p, result.classes[t], result.classes[y], *(f"{v:.9g}" for v in probs[i])]
         for i, (p, t, y) in enumerate(zip(result.paths, result.y_true, pred))
     )
     write_csv(run_dir / "predictions.csv", ["path", "true", "predicted", *result.classes], rows)
@@ -136,9 +148,10 @@ def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
 def render_reports(
     config: RunConfig, result: EvaluationResult, run_dir: Path, console: Console
 ) -> None:
-    regs = plugins.registries()["reporters"]
-    for name in config.report:
-        regs.get(name)(result, run_dir, console)
+    """Run the configured reporters; one that fails is warned about and skipped."""
+    from .reporting import render
+
+    render(config.report, result, run_dir, console)
 
 
 def check_names(config: RunConfig, task: TaskSpec) -> None:
@@ -221,9 +234,48 @@ def print_data(console: Console, data: PreparedData) -> None:
     console.print(f"Images: {sizes}; classes: {', '.join(data.classes)}")
 
 
+@dataclass
+class Pipelines:
+    """tf.data pipelines and label arrays for the splits of one run."""
+
+    data: PreparedData
+    head: Any
+    size: int
+    config: RunConfig
+    cache_dir: Path
+    augment: Any = None
+
+    def ds(self, split: str, training: bool = False) -> Any:
+        from .data.pipeline import make_dataset
+
+        c = self.config
+        return make_dataset(
+            self.data.splits[split], self.data.classes, self.head.kind, self.size,
+            c.batch_size, training=training, augment=self.augment, seed=c.seed,
+            cache=c.cache, cache_dir=self.cache_dir, name=split,
+        )  # fmt: skip
+
+    def labels(self, split: str) -> np.ndarray:
+        from .data.pipeline import label_array
+
+        return label_array(self.data.splits[split], self.data.classes, "softmax")
+
+
+def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: int) -> dict:
+    """What config.json holds: the resolved settings plus what the run derived."""
+    return {
+        **config.to_dict(),
+        "augmenter": augmenter_name(config.augmenter, task) or "none",
+        "image_size": size,
+        "head": task.head,
+        "classes": list(data.classes),
+        "data_summary": data_summary(data),
+        "versions": versions(),
+    }
+
+
 def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     """Run ``config`` end to end and return its RunResult; artifacts land in the run dir."""
-    from .data.pipeline import label_array, make_dataset
     from .training import set_seeds, train
 
     check_names(config, task)
@@ -232,68 +284,27 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     run_dir = new_run_dir(config.output, task.name, config.model)
     head = task.head_for(data.classes)
     size = config.image_size or task.input_size
-    summary = data_summary(data)
-    saved = {
-        **config.to_dict(),
-        "image_size": size,
-        "head": head.kind,
-        "classes": head.classes,
-        "data": summary,
-        "versions": versions(),
-    }
+    saved = saved_config(config, task, data, size)
     write_json(run_dir / "config.json", saved)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     set_seeds(config.seed)
-    augment = build_augmenter(config.augmenter, task, config.seed)
-
-    def ds(split: str, training: bool = False):
-        return make_dataset(
-            data.splits[split],
-            data.classes,
-            head.kind,
-            size,
-            config.batch_size,
-            training=training,
-            augment=augment,
-            seed=config.seed,
-            cache=config.cache,
-            cache_dir=run_dir / "cache",
-            name=split,
-        )
-
-    def labels(split: str) -> np.ndarray:
-        return label_array(data.splits[split], data.classes, "softmax")
-
+    pipes = Pipelines(data, head, size, config, run_dir / "cache",
+                      build_augmenter(config.augmenter, task, config.seed))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     model, history = train(
-        config,
-        lambda: builder((size, size, 3), head),
-        head,
-        ds("train", True),
-        ds("val"),
-        run_dir,
-        console,
-        y_train=labels("train"),
+        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
+        pipes.ds("val"), run_dir, console, y_train=pipes.labels("train"),
         extra_callbacks=plugins.callbacks_for(config),
-    )
-    threshold = pick_threshold(config, head.kind, model, ds("val"), labels("val"))
+    )  # fmt: skip
+    threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
     if head.kind == "sigmoid":
-        write_json(
-            run_dir / "config.json",
-            {**saved, "threshold": threshold, "threshold_rule": str(config.threshold)},
-        )
-    test = data.splits["test"]
+        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
+        write_json(run_dir / "config.json", saved)
     result = EvaluationResult(
-        y_true=labels("test"),
-        scores=model.predict(ds("test"), verbose=0),
-        classes=data.classes,
-        head=head.kind,
-        paths=[r.path for r in test],
-        threshold=threshold,
-        history=history,
-        config=saved,
-        data_summary=summary,
-    )
+        y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
+        classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
+        threshold=threshold, history=history, config=saved, data_summary=saved["data_summary"],
+    )  # fmt: skip
     write_predictions(run_dir, result)
     write_json(run_dir / "metrics.json", result.metrics)
     shutil.rmtree(run_dir / "cache", ignore_errors=True)

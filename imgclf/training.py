@@ -64,7 +64,15 @@ def make_callbacks(
 
     from .progress import progress_callback
 
+    schedule = []
+    if config.lr_schedule == "plateau":
+        schedule.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
+            )
+        )
     return [
+        *schedule,
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True
         ),

@@ -25,8 +25,8 @@ def test_hook_register_datasets(tiny, tmp_path):
     result = run(tiny, tmp_path, report=[])
     assert "tiny-loader used" in tiny.events
     cfg = json.loads((result.run_dir / "config.json").read_text())
-    assert cfg["data"]["classes"] == ["dark", "light"]
-    assert sum(sum(c.values()) for c in cfg["data"]["counts"].values()) == 20
+    assert cfg["data_summary"]["classes"] == ["dark", "light"]
+    assert sum(sum(c.values()) for c in cfg["data_summary"]["counts"].values()) == 20
 
 
 def test_hook_register_augmenters(tiny, tmp_path):

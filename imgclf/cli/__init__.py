@@ -43,5 +43,7 @@ def main() -> None:
     cli()
 
 
+from . import evaluate as _evaluate  # noqa: E402,F401
 from . import list as _list  # noqa: E402,F401  (registers commands)
+from . import report as _report  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401

@@ -24,6 +24,11 @@ from .tfquiet import import_tensorflow_quietly
 @click.option("--limit", type=int, help="Use a stratified sample of about N images.")
 @click.option("--class-weight", type=click.Choice(["none", "auto"]))
 @click.option("--augmenter", help="Augmenter for the training split ('none' for none).")
+@click.option(
+    "--report",
+    metavar="LIST",
+    help="Reporters, comma-separated (default: console,plots,json,html; 'none' for none).",
+)
 @click.option("--output", "-o", help="Folder for run folders (default: runs).")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
 @click.option(
@@ -38,6 +43,8 @@ def run_cmd(task: str, config_file: str | None, sets: tuple[str, ...], **flags) 
     overrides = {k: v for k, v in flags.items() if v not in (None, ())}
     if "data" in overrides:
         overrides["data"] = list(overrides["data"])
+    if str(overrides.get("report", "")).strip().casefold() == "none":
+        overrides["report"] = []
     overrides.update(parse_sets(list(sets)))
     cfg = api.make_config(task, config_file=config_file, **overrides)
     import_tensorflow_quietly()

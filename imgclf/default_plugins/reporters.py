@@ -1,9 +1,15 @@
-"""Built-in reporters."""
+"""Built-in reporters: console, plots, json, html (see docs/reports.md)."""
 
 from ..hookspecs import hookimpl
 from ..reporting.console import report_console
+from ..reporting.html import report_html
+from ..reporting.json import report_json
+from ..reporting.plots import report_plots
 
 
 @hookimpl
 def register_reporters(register):
     register("console", report_console)
+    register("plots", report_plots)
+    register("json", report_json)
+    register("html", report_html)

@@ -75,7 +75,8 @@ def recount(run_dir):
     assert metrics["confusion_matrix"] == skm.confusion_matrix(y, p, labels=labels).tolist()
     prec, rec, f1, sup = skm.precision_recall_fscore_support(y, p, labels=labels, zero_division=0)
     for i, c in enumerate(classes):
-        assert metrics["per_class"][c] == pytest.approx(
+        row = metrics["per_class"][c]
+        assert {k: row[k] for k in ("precision", "recall", "f1", "support")} == pytest.approx(
             {"precision": prec[i], "recall": rec[i], "f1": f1[i], "support": sup[i]}
         )
     return metrics
@@ -103,7 +104,9 @@ def test_end_to_end_one_epoch_on_fer2013_slice(model, tmp_path):
     assert config["model"] == model and config["image_size"] == 32
     assert "contempt" not in config["classes"] and len(config["classes"]) == 7
     assert config["versions"]["tensorflow"]
-    counts = config["data"]["counts"]
+    counts = config["data_summary"]["counts"]
+    assert config["data"] == [str(fer)]
+    assert config["augmenter"] == "face-emotion/paper"
     assert sorted(counts["test"]) == sorted(config["classes"])  # the slice is stratified
     assert all(n > 0 for n in counts["train"].values())
     assert set(counts) == {"train", "val", "test"}

@@ -1,0 +1,246 @@
+"""Evaluate a saved model on another data set (``imgclf evaluate``).
+
+The data set's labels are mapped onto the model's classes (the classes its run
+trained on, from the run's ``config.json``) through the task's aliases and the
+caller's ``label_map``. Images whose label is no class of the model are left out
+and counted; model classes the data lacks are reported (support 0); a data set
+sharing no class with the model is an error. The result is a new folder
+(``<run>/evaluations/<timestamp>/`` by default) holding ``config.json``,
+``predictions.csv``, ``metrics.json`` and the reports.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from . import plugins
+from .config import RunConfig
+from .data import labels as labelmap
+from .errors import ConfigError, DataError, ModelError
+from .evaluation import EvaluationResult
+from .reporting import DEFAULT_REPORTERS, check_reporters, render
+from .reporting.artifacts import read_config, threshold_of
+from .reporting.json import write_metrics
+from .rundir import write_json
+from .runner import PreparedData, RunResult, data_summary, read_records, write_predictions
+from .tasks import TaskSpec
+
+
+@dataclass
+class SavedModel:
+    """A model file and what its run says about it."""
+
+    path: Path
+    run_dir: Path | None
+    config: dict[str, Any]
+    task: TaskSpec
+    classes: tuple[str, ...]
+    head: str
+
+
+def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
+    """The model file, its run folder (if any) and classes; ``task`` for a bare file."""
+    p = Path(model)
+    if p.is_dir():
+        run_dir, path = p, p / "model.keras"
+    else:
+        run_dir = p.parent if (p.parent / "config.json").is_file() else None
+        path = p
+    if not path.is_file():
+        raise ModelError(f"No model at {str(model)!r}: give a run folder or a .keras file.")
+    config = read_config(run_dir) if run_dir else {}
+    name = config.get("task") or task
+    if task and config.get("task") and task != config["task"]:
+        raise ConfigError(
+            f"--task {task!r} contradicts the run's task {config['task']!r}; leave --task out."
+        )
+    if not name:
+        raise ConfigError(
+            f"{str(model)!r} is a bare .keras file with no config.json beside it; say which "
+            "task it was trained for with --task NAME (see 'imgclf list tasks')."
+        )
+    spec = plugins.registries()["tasks"].get(name)
+    classes = tuple(config.get("classes") or spec.classes)
+    return SavedModel(path, run_dir, config, spec, classes, config.get("head") or spec.head)
+
+
+def check_outputs(model: Any, saved: SavedModel) -> None:
+    """The model's output width must match its classes (1 for a sigmoid head)."""
+    units = int(model.output_shape[-1])
+    expected = 1 if saved.head == "sigmoid" else len(saved.classes)
+    if units != expected:
+        raise ModelError(
+            f"Model {str(saved.path)!r} has {units} outputs, but {len(saved.classes)} classes "
+            f"({', '.join(saved.classes)}) need {expected}. Evaluate its run folder instead: "
+            "its config.json names the classes the model was trained on."
+        )
+
+
+def map_onto_model(
+    saved: SavedModel, data: Sequence[str], loader: str | None, options: Mapping[str, Any]
+) -> tuple[PreparedData, Counter]:
+    """Records relabelled with model classes, and counts of left-out labels (as spelt)."""
+    label_map = dict(options.get("label_map") or {})
+    config = RunConfig(
+        task=saved.task.name,
+        data=[str(d) for d in data],
+        loader=loader,
+        loader_options=dict(options.get("loader_options") or {}),
+        label_map=label_map,
+    )
+    records, skipped, notes = read_records(config, saved.task)
+    table = labelmap.label_table(saved.task, label_map)
+    kept, left_out = [], Counter()
+    for r in records:
+        cls = table.get((r.label or "").strip().casefold())
+        if cls in saved.classes:
+            r.label = cls
+            kept.append(r)
+        else:
+            left_out[r.label or ""] += 1
+    if not kept:
+        found = ", ".join(f"{k!r} ({n})" for k, n in left_out.most_common(12))
+        raise DataError(
+            f"The data shares no class with the model: none of its labels ({found}) maps "
+            f"onto the model's classes ({', '.join(saved.classes)}). Map a label onto a "
+            "class with --map SRC=CLASS."
+        )
+    return PreparedData({"evaluation": kept}, saved.classes, skipped, notes), left_out
+
+
+def new_folder(base: Path) -> Path:
+    """``base/<timestamp>``, made unique if two evaluations start together."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for i in range(1000):
+            path = base / (stamp if i == 0 else f"{stamp}-{i}")
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create the evaluation folder under {str(base)!r}: {exc.strerror}. "
+            "Pick a writable folder with --output."
+        ) from None
+    raise ConfigError(f"Too many evaluations started at {stamp} under {base}.")
+
+
+def predict_records(
+    model: Any, data: PreparedData, head: str, size: int, batch_size: int
+) -> tuple[Any, Any]:
+    """(true class indices, model scores) for the evaluation records, streamed."""
+    from .data.pipeline import label_array, make_dataset
+
+    records = data.splits["evaluation"]
+    ds = make_dataset(
+        records, data.classes, head, size, batch_size, cache="none", with_labels=False
+    )
+    return label_array(records, data.classes, "softmax"), model.predict(ds, verbose=0)
+
+
+def print_left_out(console: Console, data: PreparedData, left_out: Counter) -> None:
+    """Loader notes, skipped items and how many images are evaluated or left out."""
+    for note in data.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    for what, n in sorted(data.skipped.items()):
+        console.print(f"[yellow]skipped:[/yellow] {n} x {escape(what)}")
+    n = len(data.splits["evaluation"])
+    console.print(f"Images evaluated: {n}; left out (no model class): {sum(left_out.values())}")
+
+
+def evaluation_summary(
+    prepared: PreparedData,
+    saved: SavedModel,
+    data: Sequence[str | Path],
+    left_out: Counter,
+    y_true: Any,
+) -> dict[str, Any]:
+    """The data summary of an evaluation, with what was left out and what is missing."""
+    summary = data_summary(prepared)
+    present = set(y_true.tolist())
+    summary["evaluation"] = {
+        "model": str(saved.path),
+        "data": [str(d) for d in data],
+        "left_out": dict(sorted(left_out.items())),
+        "missing_classes": [c for i, c in enumerate(saved.classes) if i not in present],
+    }
+    return summary
+
+
+def evaluation_config(
+    saved: SavedModel, size: int, names: list[str], summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The evaluation folder's config.json: the run's, plus where the model is."""
+    config = {
+        **saved.config,
+        "task": saved.task.name,
+        "classes": list(saved.classes),
+        "head": saved.head,
+        "image_size": size,
+        "model_path": str(saved.path.resolve()),
+        "report": names,
+        "data": [str(d) for d in summary["evaluation"]["data"]],
+        "data_summary": summary,
+    }
+    if saved.head == "sigmoid":
+        config["threshold"] = threshold_of(saved.config)
+    return config
+
+
+def evaluate_saved(
+    model: str | Path,
+    data: Sequence[str | Path],
+    *,
+    task: str | None = None,
+    loader: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    loader_options: Mapping[str, Any] | None = None,
+    output: str | Path | None = None,
+    report: Sequence[str] | None = None,
+    batch_size: int = 64,
+    console: Console | None = None,
+) -> RunResult:
+    """Evaluate ``model`` on ``data`` and write an evaluation folder (see module doc)."""
+    from .api import load_model
+
+    console = console or Console()
+    names = list(DEFAULT_REPORTERS if report is None else report)
+    check_reporters(names)
+    saved = resolve_model(model, task)
+    opts = {"label_map": label_map, "loader_options": loader_options}
+    prepared, left_out = map_onto_model(saved, [str(d) for d in data], loader, opts)
+    print_left_out(console, prepared, left_out)
+    keras_model = load_model(saved.path)
+    check_outputs(keras_model, saved)
+    size = int(saved.config.get("image_size") or keras_model.input_shape[1])
+    y_true, scores = predict_records(keras_model, prepared, saved.head, size, batch_size)
+    summary = evaluation_summary(prepared, saved, data, left_out, y_true)
+    folder = new_folder(Path(output) if output else (saved.run_dir or Path(".")) / "evaluations")
+    config = evaluation_config(saved, size, names, summary)
+    write_json(folder / "config.json", config)
+    result = EvaluationResult(
+        y_true=y_true,
+        scores=scores,
+        classes=saved.classes,
+        head=saved.head,
+        paths=[r.path for r in prepared.splits["evaluation"]],
+        threshold=threshold_of(config),
+        config=config,
+        data_summary=summary,
+    )
+    write_predictions(folder, result)
+    write_metrics(result, folder)
+    console.print(f"Evaluation folder: [bold]{escape(str(folder))}[/bold]")
+    render(names, result, folder, console)
+    return RunResult(folder, result.metrics, keras_model, result, dict(prepared.skipped))
