@@ -16,7 +16,11 @@ from .api import (
 )
 from .augment import flip, flip_rotate_translate
 from .config import RunConfig
+from .data.csv_loader import load_csv, read_csv_rows
+from .data.folder import load_folder
+from .data.pipeline import make_dataset
 from .data.records import DatasetLoader, LoadResult, Record
+from .data.split import split_records
 from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
 from .evaluation import EvaluationResult
 from .hookspecs import hookimpl
@@ -47,10 +51,15 @@ __all__ = [
     "hookimpl",
     "list_models",
     "list_tasks",
+    "load_csv",
+    "load_folder",
     "load_model",
     "make_config",
+    "make_dataset",
     "output_layer",
     "predict",
+    "read_csv_rows",
     "report",
     "run",
+    "split_records",
 ]

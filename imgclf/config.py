@@ -44,6 +44,7 @@ class RunConfig:
     lr_schedule: str = "plateau"
     class_weight: str = "none"
     augmenter: str | None = None
+    augmenter_options: dict[str, Any] = field(default_factory=dict)
     cache: str = "auto"
     report: list[str] = field(default_factory=lambda: ["console", "plots", "json", "html"])
     threshold: float | str = 0.5
@@ -52,7 +53,11 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-_DICT_FIELDS = {"loader": "loader_options", "label_map": "label_map"}
+_DICT_FIELDS = {
+    "loader": "loader_options",
+    "augmenter": "augmenter_options",
+    "label_map": "label_map",
+}
 _CHOICES = {
     "lr_schedule": ("plateau", "none"),
     "class_weight": ("none", "auto"),
@@ -126,8 +131,9 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
             values.setdefault(_DICT_FIELDS[head], {})
             values[_DICT_FIELDS[head]] = {**values[_DICT_FIELDS[head]], rest: value}
             continue
-        if key == "loader" and isinstance(value, dict):
-            values["loader_options"] = {**values.get("loader_options", {}), **value}
+        if key in ("loader", "augmenter") and isinstance(value, dict):  # TOML tables
+            field_name = _DICT_FIELDS[key]
+            values[field_name] = {**values.get(field_name, {}), **value}
             continue
         if key not in hints or key == "task":
             raise ConfigError(

@@ -125,9 +125,30 @@ def augmenter_name(name: str | None, task: TaskSpec) -> str | None:
     return scoped if scoped in regs else regs.get(name) and name
 
 
-def build_augmenter(name: str | None, task: TaskSpec, seed: int) -> Any:
-    resolved = augmenter_name(name, task)
-    return plugins.registries()["augmenters"].get(resolved)(seed=seed) if resolved else None
+def build_augmenter(config: RunConfig, task: TaskSpec) -> Any:
+    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options."""
+    resolved = augmenter_name(config.augmenter, task)
+    if not resolved:
+        return None
+    build = plugins.registries()["augmenters"].get(resolved)
+    options = {k: _number(v) for k, v in config.augmenter_options.items()}
+    try:
+        return build(seed=config.seed, **options)
+    except TypeError as exc:
+        raise ConfigError(
+            f"Augmenter {resolved!r} does not take the options {sorted(options)}: {exc}."
+        ) from None
+
+
+def _number(value: Any) -> Any:
+    """'0.2' -> 0.2 for options given as strings on the command line."""
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+    return value
 
 
 def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
@@ -232,6 +253,11 @@ def print_data(console: Console, data: PreparedData) -> None:
         console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
     sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
     console.print(f"Images: {sizes}; classes: {', '.join(data.classes)}")
+    sources = data_summary(data)["sources"]
+    if len(sources) > 1:
+        for source, per_class in sources.items():
+            shown = ", ".join(f"{c} {n}" for c, n in per_class.items())
+            console.print(f"  from {source}: {shown}")
 
 
 @dataclass
@@ -289,7 +315,7 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run_dir / "cache",
-                      build_augmenter(config.augmenter, task, config.seed))  # fmt: skip
+                      build_augmenter(config, task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     model, history = train(
         config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),

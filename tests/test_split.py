@@ -60,3 +60,19 @@ def test_leak_detected():
         check_leakage({"train": [r], "test": [Record("b.png", "x", group="p1")]})
     with pytest.raises(DataError, match="in both the train and test"):
         check_leakage({"train": [r], "test": [r]})
+
+
+def test_sources_with_and_without_split_folders_mix():
+    """A source with train/test folders and one without: both end up in every split."""
+    fixed = records((40, 40))
+    for i, r in enumerate(fixed):
+        r.split, r.source = ("test" if i % 4 == 0 else "train"), "kaggle"
+    free = records((60, 60), groups=True)
+    for r in free:
+        r.path, r.source = "free/" + r.path, "ieee"
+    splits = split_records(fixed + free, seed=0, val_fraction=0.1, test_fraction=0.2)
+    fixed_test = {r.path for r in fixed if r.split == "test"}
+    assert fixed_test <= {r.path for r in splits["test"]}
+    for name in ("train", "val", "test"):
+        assert {r.source for r in splits[name]} == {"kaggle", "ieee"}, name
+    assert sum(len(p) for p in splits.values()) == 200

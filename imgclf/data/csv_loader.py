@@ -27,7 +27,9 @@ def read_csv_rows(path: Path, notes: list[str]) -> tuple[list[str], list[dict[st
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = list(reader)
     header = [h.strip() for h in (reader.fieldnames or [])]
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in rows]
+    rows = [  # a row longer than the header puts its extra cells under the key None
+        {k.strip(): (v or "").strip() for k, v in r.items() if isinstance(k, str)} for r in rows
+    ]
     return header, rows
 
 

@@ -53,21 +53,40 @@ def _images(folder: Path, skipped: Counter) -> list[str]:
     return out
 
 
-def load_folder(
-    source: Path, group_pattern: str | None = None, class_folders: str | None = None
-) -> LoadResult:
-    """Records from ``source/<class>/*`` or ``source/<split>/<class>/*``."""
+def _has_images(folder: Path) -> bool:
+    return any(
+        e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES for e in os.scandir(folder)
+    )
+
+
+def class_roots(source: Path) -> list[tuple[str | None, Path, list[Path]]]:
+    """(split, root, class folders) for the layouts the folder loader understands.
+
+    ``source/<class>/``, ``source/<split>/<class>/``, the same inside one wrapper
+    folder (``source/<wrapper>/<split>/<class>/``, as Kaggle zips are), or a leaf
+    folder of images, which is one class named after the folder.
+    """
+    children = _subdirs(source)
+    if not children and _has_images(source):
+        return [(None, source.parent, [source])]
+    if len(children) == 1 and not split_of(children[0].name) and not _has_images(source):
+        inner = _subdirs(children[0])
+        if inner and any(split_of(c.name) for c in inner):
+            return class_roots(children[0])
+    splits = [(split_of(c.name), c) for c in children if split_of(c.name)]
+    return [(split, root, _subdirs(root)) for split, root in (splits or [(None, source)])]
+
+
+def load_folder(source: Path, group_pattern: str | None = None) -> LoadResult:
+    """Records from one of the layouts of :func:`class_roots`."""
     source = Path(source)
     if not source.is_dir():
         raise DataError(
             f"The folder loader needs a directory of class folders; {str(source)!r} is not one."
         )
-    children = _subdirs(source)
-    splits = [(split_of(c.name), c) for c in children if split_of(c.name)]
-    roots = splits if splits else [(None, source)]
     result = LoadResult([])
-    for split, root in roots:
-        for class_dir in _subdirs(root):
+    for split, _root, class_dirs in class_roots(source):
+        for class_dir in class_dirs:
             files = _images(class_dir, result.skipped)
             if not files:
                 result.notes.append(f"class folder {str(class_dir)!r} holds no images")

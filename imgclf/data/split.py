@@ -46,20 +46,30 @@ def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int]
 def split_records(
     records: list[Record], seed: int, val_fraction: float = 0.1, test_fraction: float = 0.2
 ) -> dict[str, list[Record]]:
-    """Assign every record to train, val or test, and check nothing leaks."""
-    given = defaultdict(list)
+    """Assign every record to train, val or test, and check nothing leaks.
+
+    Records whose data set fixes their split keep it. Records without one (all of
+    them, or those of a source without split folders) are carved into test, val
+    and train by the fractions; a split no record fills is carved from train.
+    """
+    given: dict[str | None, list[Record]] = defaultdict(list)
     for r in records:
         given[r.split].append(r)
-    if None in given and len(given) > 1:
-        raise DataError("Some records carry a split and others do not; fix the data layout.")
-    train = given.get("train", []) + given.get(None, [])
-    test = given.get("test", [])
+    free = given.pop(None, [])
+    train, val, test = given.get("train", []), given.get("val", []), given.get("test", [])
+    carved_test = bool(free) or not test
+    if free:
+        keep, taken = _carve(free, test_fraction, seed)
+        test, free = test + [free[i] for i in taken], [free[i] for i in keep]
+        if val:  # the data set has a val split: give it its share of the free records
+            keep, taken = _carve(free, val_fraction / (1 - test_fraction), seed + 1)
+            val, free = val + [free[i] for i in taken], [free[i] for i in keep]
+        train = train + free
     if not test:
         keep, taken = _carve(train, test_fraction, seed)
         train, test = [train[i] for i in keep], [train[i] for i in taken]
-    val = given.get("val", [])
     if not val:
-        frac = val_fraction / (1 - test_fraction) if not given.get("test") else val_fraction
+        frac = val_fraction / (1 - test_fraction) if carved_test else val_fraction
         keep, taken = _carve(train, frac, seed + 1)
         train, val = [train[i] for i in keep], [train[i] for i in taken]
     splits = {"train": train, "val": val, "test": test}

@@ -7,8 +7,7 @@ alone, so no flipped or rotated copy of a test film can land in training (the
 mistake that gave the first reproduction 100% test accuracy).
 
 Zoom is off by default (``zoom=0``): the paper describes only flips and right-angle
-rotations; ``zoom=0.2`` (registered as ``paper-zoom``) adds a random zoom in or out by
-up to 20%.
+rotations; ``--set augmenter.zoom=0.2`` adds a random zoom in or out by up to 20%.
 """
 
 from __future__ import annotations
@@ -48,8 +47,3 @@ def paper(seed: int | None = None, zoom: float = 0.0, **options: Any) -> Any:
             keras.layers.RandomZoom(float(zoom), fill_mode="constant", seed=seed, name="zoom")
         )
     return keras.Sequential(layers, name="augment")
-
-
-def paper_zoom(seed: int | None = None) -> Any:
-    """The paper's flip and right-angle turns plus a random zoom by up to 20%."""
-    return paper(seed=seed, zoom=0.2)

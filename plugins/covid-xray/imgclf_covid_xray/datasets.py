@@ -8,25 +8,19 @@ is COVID-19 (label ``COVID``; ``COVID-19`` as the whole value or as the last par
 Everything else is left out and counted, so a run says what it did not use.
 Each record's group is its ``patientid``: films of one patient stay in one split.
 
-``kaggle-covid``: the Kaggle "COVID-19 X-ray dataset train & test sets" folder, whose
-``train/`` and ``test/`` folders sit one level down (``xray_dataset_covid19/``); it
-hands the inner folder to the core ``folder`` loader, so the given split is kept.
+The Kaggle "COVID-19 X-ray dataset train & test sets" folder needs no loader of its
+own: the core ``folder`` loader steps through its wrapper folder
+(``xray_dataset_covid19/``) and keeps the given train/test split.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from imgclf import DataError, DatasetLoader, LoadResult, Record
-
-# TODO: public export -- the core folder loader and its split-name rule are not in
-# imgclf.__all__ yet; kaggle-covid only delegates to them.
-from imgclf.data.folder import load_folder, split_of
+from imgclf import DataError, DatasetLoader, LoadResult, Record, read_csv_rows
 
 METADATA = "metadata.csv"
 DEFAULT_VIEWS = ("PA", "AP", "AP Supine")
@@ -67,20 +61,9 @@ def _is_xray(modality: str) -> bool:
 
 
 def read_metadata(path: Path, notes: list[str]) -> tuple[list[str], list[dict[str, str]]]:
-    """Header (lower-cased) and rows of a CSV; UTF-8 first, else latin-1 with a note."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        notes.append(f"{path} is not UTF-8; read it as latin-1")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(h or "").strip().casefold() for h in reader.fieldnames or []]
-    rows = [
-        {(k or "").strip().casefold(): (v or "").strip() for k, v in r.items() if k is not None}
-        for r in reader
-    ]
-    return header, rows
+    """Header and rows with lower-cased column names (UTF-8, else latin-1 with a note)."""
+    header, rows = read_csv_rows(path, notes)
+    return [h.casefold() for h in header], [{k.casefold(): v for k, v in r.items()} for r in rows]
 
 
 def metadata_path(source: Path) -> Path:
@@ -178,52 +161,11 @@ def detect_ieee8023(source: Path) -> bool:
     return source.name.casefold() == METADATA and source.is_file()
 
 
-def _visible_subdirs(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def inner_root(source: Path) -> Path | None:
-    """The one subfolder holding split folders, when ``source`` itself holds none."""
-    source = Path(source)
-    if not source.is_dir():
-        return None
-    subdirs = _visible_subdirs(source)
-    if len(subdirs) != 1 or split_of(subdirs[0].name):
-        return None
-    inner = subdirs[0]
-    return inner if any(split_of(p.name) for p in _visible_subdirs(inner)) else None
-
-
-def load_kaggle_covid(source: Path, group_pattern: str | None = None) -> LoadResult:
-    """The core folder loader on the wrapped folder; records keep ``source`` as theirs."""
-    inner = inner_root(source)
-    if inner is None:
-        raise DataError(
-            f"kaggle-covid expects a folder whose only subfolder holds train/test folders "
-            f"(xray_dataset_covid19/{{train,test}}/{{NORMAL,PNEUMONIA}}); {str(source)!r} "
-            "is not laid out so. Point --data at the folder holding train/ and test/ instead."
-        )
-    result = load_folder(inner, group_pattern=group_pattern)
-    for r in result.records:
-        r.source = str(source)
-    return result
-
-
-def detect_kaggle_covid(source: Path) -> bool:
-    return inner_root(source) is not None
-
-
 LOADERS = {
     "ieee8023": DatasetLoader(
         load_ieee8023,
         detect_ieee8023,
         "ieee8023 metadata.csv: COVID-19 / No Finding X-rays (PA, AP, AP Supine), by patient",
         ("views",),
-    ),
-    "kaggle-covid": DatasetLoader(
-        load_kaggle_covid,
-        detect_kaggle_covid,
-        "a folder wrapping train/test split folders one level down (Kaggle covid19 layout)",
-        ("group_pattern",),
     ),
 }

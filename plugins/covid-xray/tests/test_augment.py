@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from imgclf_covid_xray.augment import paper, paper_zoom
+from imgclf_covid_xray.augment import paper
 
 import imgclf
 
@@ -29,7 +29,7 @@ def test_paper_is_identity_outside_training_and_zoom_is_optional():
     x = np.random.default_rng(1).random((4, 8, 8, 3), dtype="float32")
     assert np.array_equal(paper(seed=0)(x, training=False).numpy(), x)
     assert [layer.name for layer in paper(zoom=0.2).layers] == ["flip", "rot90", "zoom"]
-    assert paper_zoom(seed=0)(x, training=True).shape == x.shape
+    assert paper(seed=0, zoom=0.2)(x, training=True).shape == x.shape
     with pytest.raises(imgclf.ConfigError, match="zoom"):
         paper(zoom=0.9)
     with pytest.raises(imgclf.ConfigError, match="takes seed and zoom"):
@@ -40,8 +40,7 @@ def test_augmenter_touches_training_batches_only(tmp_path):
     """Validation and test batches are the decoded images, unchanged."""
     import cv2
 
-    # TODO: public export -- the pipeline is private; this checks it at the batch level.
-    from imgclf.data.pipeline import make_dataset
+    from imgclf import make_dataset
 
     rng = np.random.default_rng(2)
     records = []

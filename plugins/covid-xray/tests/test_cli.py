@@ -16,5 +16,5 @@ def test_list_tasks_shows_covid_xray():
 
 def test_list_shows_the_loaders_and_the_augmenter():
     out = CliRunner().invoke(cli, ["list"], env={"COLUMNS": "200"}).output
-    for name in ("ieee8023", "kaggle-covid", "covid-xray/paper", "reshi2021"):
+    for name in ("ieee8023", "covid-xray/paper", "reshi2021"):
         assert name in out

@@ -1,4 +1,4 @@
-"""The ieee8023 and kaggle-covid loaders, on the real data and on small CSVs written here."""
+"""The ieee8023 loader and the Kaggle folder layout, on the real data and on small CSVs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from imgclf_covid_xray.datasets import LOADERS
 import imgclf
 
 ieee8023 = LOADERS["ieee8023"]
-kaggle = LOADERS["kaggle-covid"]
 HEADER = ["patientid", "finding", "view", "modality", "folder", "filename"]
 KINDS = ("modality", "view", "finding", "missing file")
 
@@ -166,9 +165,8 @@ def test_a_csv_of_another_layout_is_a_data_error(tmp_path):
 
 
 def test_kaggle_folder_keeps_its_split_and_maps_onto_the_classes(kaggle_dir):
-    assert kaggle.detect(kaggle_dir)
-    assert not kaggle.detect(kaggle_dir / "xray_dataset_covid19")  # core 'folder' takes it
-    result = kaggle(kaggle_dir, **TASK.loader_defaults)
+    """The core folder loader steps through the wrapper folder xray_dataset_covid19/."""
+    result = imgclf.load_folder(kaggle_dir, **TASK.loader_defaults)
     assert Counter((r.split, r.label) for r in result.records) == {
         ("train", "NORMAL"): 74,
         ("train", "PNEUMONIA"): 74,

@@ -22,6 +22,8 @@ def test_every_layer_is_named():
     convs = [layer for layer in model.layers if layer.name.endswith("_conv")]
     assert [c.filters for c in convs] == [64, 64, 128, 128, 256]
     assert {c.padding for c in convs} == {"valid"}
+    norms = [layer for layer in model.layers if layer.name.endswith("_bn")]
+    assert len(norms) == 7 and {n.momentum for n in norms} == {0.9}  # see models.py
 
 
 @pytest.mark.parametrize("side", [94, 96, 224])

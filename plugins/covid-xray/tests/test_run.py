@@ -49,7 +49,7 @@ def check_run_folder(result: imgclf.RunResult) -> list[dict[str, str]]:
         assert key in metrics
     config = json.loads((result.run_dir / "config.json").read_text())
     assert config["task"] == "covid-xray" and config["image_size"] == SIZE
-    assert config["augmenter"] in (None, "paper")
+    assert config["augmenter"] == "covid-xray/paper"  # the task default, resolved
     return rows
 
 
@@ -86,3 +86,20 @@ def test_ieee8023_end_to_end_and_test_images_reach_the_model_unchanged(ieee_dir,
         for files in (same, turned)
     )
     assert np.abs(rotated - plain).max() > 1e-3
+
+
+def test_combined_sources_ieee8023_covid_and_kaggle_normal(ieee_dir, kaggle_dir, tmp_path):
+    """COVID films from ieee8023, NORMAL films from the Kaggle NORMAL folders (leaf
+    folders are one class each), split by patient, with counts per source."""
+    inner = kaggle_dir / "xray_dataset_covid19"
+    sources = [ieee_dir, inner / "train" / "NORMAL", inner / "test" / "NORMAL"]
+    result = imgclf.run(
+        "covid-xray", model="reshi2021", data=sources, epochs=1, image_size=SIZE, limit=80,
+        batch_size=8, output=str(tmp_path), console=Console(quiet=True),
+    )  # fmt: skip
+    check_run_folder(result)
+    config = json.loads((result.run_dir / "config.json").read_text())
+    per_source = config["data_summary"]["sources"]
+    assert set(per_source) == {str(s) for s in sources}
+    assert set(per_source[str(inner / "train" / "NORMAL")]) == {"NORMAL"}  # a leaf folder
+    assert per_source[str(ieee_dir)]["COVID"] > 0
