@@ -26,7 +26,7 @@ TASK = TaskSpec(
     default_model="alexnet",
     default_augmenter="paper",
     label_aliases=ALIASES,
-    defaults={"epochs": 30, "patience": 6},
+    defaults={"epochs": 40, "patience": 10},
     # LFW file names are Person_Name_0001.jpg: keep each person in one split.
     loader_defaults={"group_pattern": r"^(.+)_\d{4}$"},
     description="8 facial emotions (AffectNet classes), Hewitt & Gunes 2018",
