@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from .evaluation import EvaluationResult
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .reporting.artifacts import read_config, threshold_of
 from .reporting.json import write_metrics
-from .rundir import write_json
+from .rundir import new_timestamped_dir, write_json
 from .runner import PreparedData, RunResult, data_summary, read_records, write_predictions
 from .tasks import TaskSpec
 
@@ -118,22 +117,7 @@ def map_onto_model(
 
 def new_folder(base: Path) -> Path:
     """``base/<timestamp>``, made unique if two evaluations start together."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        for i in range(1000):
-            path = base / (stamp if i == 0 else f"{stamp}-{i}")
-            try:
-                path.mkdir()
-                return path
-            except FileExistsError:
-                continue
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot create the evaluation folder under {str(base)!r}: {exc.strerror}. "
-            "Pick a writable folder with --output."
-        ) from None
-    raise ConfigError(f"Too many evaluations started at {stamp} under {base}.")
+    return new_timestamped_dir(base, "evaluation")
 
 
 def predict_records(

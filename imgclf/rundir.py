@@ -48,9 +48,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
     atomic_write_text(path, buf.getvalue())
 
 
-def new_run_dir(output: str | Path, task: str, model: str) -> Path:
-    """``output/<task>/<model>/<timestamp>/``, made unique if two runs start together."""
-    base = Path(output) / task / model
+def new_timestamped_dir(base: Path, what: str = "run") -> Path:
+    """``base/<timestamp>/``, made unique if two start in the same second."""
+    base = Path(base)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -63,7 +63,12 @@ def new_run_dir(output: str | Path, task: str, model: str) -> Path:
                 continue
     except OSError as exc:
         raise ConfigError(
-            f"Cannot create the run folder under {str(output)!r}: {exc.strerror}. "
+            f"Cannot create the {what} folder under {str(base)!r}: {exc.strerror}. "
             "Pick a writable folder with --output."
         ) from None
-    raise ConfigError(f"Too many runs started at {stamp} under {base}.")
+    raise ConfigError(f"Too many {what}s started at {stamp} under {base}.")
+
+
+def new_run_dir(output: str | Path, task: str, model: str) -> Path:
+    """``output/<task>/<model>/<timestamp>/``."""
+    return new_timestamped_dir(Path(output) / task / model)

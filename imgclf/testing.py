@@ -18,7 +18,20 @@ __all__ = [
     "make_image_folder",
     "plugin_registered",
     "shared_data",
+    "tiny_model",
 ]
+
+
+def tiny_model(input_shape: Sequence[int], head: Any) -> Any:
+    """A model builder small enough for unit tests: one conv, pooling, the task's head."""
+    import keras
+
+    from .models import output_layer
+
+    inputs = keras.Input(tuple(input_shape), name="image")
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, output_layer(x, head), name="tiny")
 
 
 def shared_data(*parts: str) -> Path:

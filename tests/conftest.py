@@ -9,7 +9,7 @@ import pytest
 
 import imgclf
 from imgclf import DatasetLoader, LoadResult, Record, TaskSpec, hookimpl
-from imgclf.testing import make_image_folder, plugin_registered
+from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["COLUMNS"] = "200"  # rich tables unwrapped in CliRunner output
@@ -32,13 +32,7 @@ TASK = TaskSpec(
 )
 
 
-def tiny_cnn(input_shape, head):
-    import keras
-
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, imgclf.output_layer(x, head))
+tiny_cnn = tiny_model
 
 
 class TinyPlugin:

@@ -11,7 +11,7 @@ from rich.console import Console
 import imgclf
 from imgclf import TaskSpec, hookimpl
 from imgclf.cli import cli
-from imgclf.testing import make_image_folder, plugin_registered
+from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 TASK = TaskSpec(
     "eval-task",
@@ -23,13 +23,7 @@ TASK = TaskSpec(
 )
 
 
-def eval_cnn(input_shape, head):
-    import keras
-
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, imgclf.output_layer(x, head))
+eval_cnn = tiny_model
 
 
 class EvalPlugin:

@@ -19,19 +19,13 @@ from imgclf import ModelError, TaskSpec, hookimpl
 from imgclf.cli import cli
 from imgclf.reporting.gradcam import find_target_layer, gradcam_heatmaps
 from imgclf.reporting.plots import PLOTS
-from imgclf.testing import make_image_folder, plugin_registered
+from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 XSS = "<script>alert(1)</script>"
 CLASSES = ("dark", "mid", XSS)
 
 
-def report_cnn(input_shape, head):
-    import keras
-
-    inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, imgclf.output_layer(x, head))
+report_cnn = tiny_model
 
 
 class ReportPlugin:
