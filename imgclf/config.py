@@ -42,6 +42,7 @@ class RunConfig:
     limit: int | None = None
     patience: int = 5
     lr_schedule: str = "plateau"
+    monitor: str = "val_loss"
     class_weight: str = "none"
     augmenter: str | None = None
     augmenter_options: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +61,7 @@ _DICT_FIELDS = {
 }
 _CHOICES = {
     "lr_schedule": ("plateau", "none"),
+    "monitor": ("val_loss", "val_accuracy"),
     "class_weight": ("none", "auto"),
     "cache": ("auto", "memory", "disk", "none"),
 }

@@ -74,10 +74,10 @@ def make_callbacks(
     return [
         *schedule,
         keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True
+            monitor=config.monitor, patience=config.patience, restore_best_weights=True
         ),
         keras.callbacks.ModelCheckpoint(
-            str(run_dir / "model.keras"), monitor="val_loss", save_best_only=True
+            str(run_dir / "model.keras"), monitor=config.monitor, save_best_only=True
         ),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         progress_callback(console, config.epochs, steps),

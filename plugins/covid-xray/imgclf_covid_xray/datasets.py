@@ -149,7 +149,7 @@ def _check_result(result: LoadResult, path: Path) -> None:
     if found["NORMAL"] < 0.1 * len(result.records):
         result.notes.append(
             f"{path}: only {found['NORMAL']} NORMAL film(s) next to {found['COVID']} COVID; "
-            "add normal films from a second source (--data ANOTHER_FOLDER)"
+            "normal films should come from a second source (another --data)"
         )
 
 

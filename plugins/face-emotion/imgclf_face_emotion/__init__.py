@@ -26,7 +26,8 @@ TASK = TaskSpec(
     default_model="alexnet",
     default_augmenter="paper",
     label_aliases=ALIASES,
-    defaults={"epochs": 40, "patience": 10},
+    # The paper reports accuracy: keep the epoch with the best validation accuracy.
+    defaults={"epochs": 40, "patience": 10, "monitor": "val_accuracy"},
     # LFW file names are Person_Name_0001.jpg: keep each person in one split.
     loader_defaults={"group_pattern": r"^(.+)_\d{4}$"},
     description="8 facial emotions (AffectNet classes), Hewitt & Gunes 2018",
