@@ -36,3 +36,46 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_second():
     assert "# 1. set up and run the main job" in readme
     assert "# 2. run the whole test suite" in readme
     assert "README.md" in (ROOT / ".ci" / "run").read_text()
+
+
+def render_cli_help() -> str:
+    """docs/cli.md: the real --help of every command, so the reference cannot drift."""
+    import click
+    from click.testing import CliRunner
+
+    from imgclf.cli import cli
+
+    out = [
+        "# CLI reference",
+        "",
+        "Generated from `imgclf --help`; a test checks it matches. Regenerate with",
+        "`IMGCLF_UPDATE_DOCS=1 python -m pytest tests/test_docs.py`.",
+        "",
+    ]
+
+    def help_of(args: list[str]) -> str:
+        return CliRunner().invoke(cli, args, terminal_width=100, prog_name="imgclf").output
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name in sorted(group.commands):
+            cmd = group.commands[name]
+            args = [*prefix, name]
+            help_text = help_of([*args[1:], "--help"])
+            out.extend([f"## {' '.join(args)}", "", "```", help_text.rstrip(), "```", ""])
+            if isinstance(cmd, click.Group):
+                walk(cmd, args)
+
+    top = help_of(["--help"])
+    out.extend(["## imgclf", "", "```", top.rstrip(), "```", ""])
+    walk(cli, ["imgclf"])
+    return "\n".join(out)
+
+
+def test_cli_reference_matches_help():
+    import os
+
+    path = ROOT / "docs" / "cli.md"
+    text = render_cli_help()
+    if os.environ.get("IMGCLF_UPDATE_DOCS") == "1":
+        path.write_text(text)
+    assert path.read_text() == text, "docs/cli.md is stale: IMGCLF_UPDATE_DOCS=1 regenerates it"
