@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,19 +41,29 @@ def run(
     *,
     config_file: str | Path | None = None,
     console: Console | None = None,
+    resume: str | Path | None = None,
     **options: Any,
 ) -> RunResult:
     """Train ``model`` on ``data`` for ``task``, evaluate on the test split, write the run folder.
 
     ``options`` are RunConfig fields (epochs, batch_size, lr, image_size, seed, ...).
+    ``resume``: the folder of an interrupted run, continued with its own settings.
     """
-    cfg = make_config(task, config_file=config_file, model=model, data=data, **options)
-    return execute(cfg, get_task(task), console or Console())
+    if resume:
+        from .faults import resume_config
+
+        opts = {"model": model, "data": data, **options}
+        cfg = resume_config(resume, task, config_file, opts)
+    else:
+        cfg = make_config(task, config_file=config_file, model=model, data=data, **options)
+    return execute(cfg, get_task(task), console or Console(), resume=resume)
 
 
-def run_config(cfg: configmod.RunConfig, console: Console | None = None) -> RunResult:
+def run_config(
+    cfg: configmod.RunConfig, console: Console | None = None, resume: str | Path | None = None
+) -> RunResult:
     """Run an already resolved RunConfig (what the CLI does)."""
-    return execute(cfg, get_task(cfg.task), console or Console())
+    return execute(cfg, get_task(cfg.task), console or Console(), resume=resume)
 
 
 def build_model(
@@ -69,18 +80,33 @@ def build_model(
     return builder(tuple(input_shape), spec.head_for(tuple(classes) if classes else None))
 
 
-def load_model(path: str | Path) -> Any:
-    """Load a ``model.keras`` file or a run folder's model, with Keras safe mode on."""
+_UNSAFE = contextvars.ContextVar("imgclf_unsafe_load", default=False)
+
+
+def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
+    """Load a ``model.keras`` file or a run folder's model, with Keras safe mode on.
+
+    Safe mode refuses layers that carry Python code (``Lambda``): loading them runs
+    that code. ``unsafe=True`` (``--unsafe``) is the explicit opt-in for trusted files;
+    ``None`` follows the enclosing ``evaluate(..., unsafe=...)``.
+    """
     import keras
 
+    unsafe = _UNSAFE.get() if unsafe is None else unsafe
     p = Path(path)
     if p.is_dir():
         p = p / "model.keras"
     if not p.is_file():
         raise ModelError(f"No model at {str(path)!r}: give a .keras file or a run folder.")
     try:
-        return keras.saving.load_model(p, safe_mode=True)
+        return keras.saving.load_model(p, safe_mode=not unsafe)
     except Exception as exc:
+        if "safe_mode" in str(exc):
+            raise ModelError(
+                f"Model {str(p)!r} holds a layer with Python code (a Lambda layer); loading "
+                "it would run that code, so it is refused. If you trust where the file comes "
+                "from, opt in with --unsafe (Python: imgclf.load_model(path, unsafe=True))."
+            ) from None
         raise ModelError(f"Cannot load model {str(p)!r}: {exc}") from None
 
 
@@ -89,12 +115,16 @@ def predict(
     images: Sequence[str | Path],
     batch_size: int = 32,
     image_size: int | None = None,
+    unsafe: bool = False,
 ) -> Any:
     """Class scores (N x outputs) for image files, streamed in batches."""
     from .data.pipeline import make_dataset
     from .data.records import Record
 
-    model = load_model(model_or_path) if isinstance(model_or_path, (str, Path)) else model_or_path
+    if isinstance(model_or_path, (str, Path)):
+        model = load_model(model_or_path, unsafe=unsafe)
+    else:
+        model = model_or_path
     size = image_size or int(model.input_shape[1])
     records = [Record(str(p), None) for p in images]
     ds = make_dataset(records, (), "softmax", size, batch_size, cache="none", with_labels=False)
@@ -113,6 +143,7 @@ def evaluate(
     report: Sequence[str] | None = None,
     batch_size: int = 64,
     console: Console | None = None,
+    unsafe: bool = False,
 ) -> RunResult:
     """Evaluate a saved model (a run folder or ``.keras`` file) on another data set.
 
@@ -121,22 +152,27 @@ def evaluate(
     model class are left out and counted. Writes ``<run>/evaluations/<timestamp>/``
     (or a folder under ``output``) with predictions, metrics and the reports
     ``report`` (default: all built-in). ``task`` is needed only for a bare file.
+    ``unsafe=True`` loads a model with Lambda layers (see ``load_model``).
     """
     from .external import evaluate_saved
 
     sources = [data] if isinstance(data, (str, Path)) else list(data)
-    return evaluate_saved(
-        model,
-        [str(d) for d in sources],
-        task=task,
-        loader=loader,
-        label_map=label_map,
-        loader_options=loader_options,
-        output=output,
-        report=report,
-        batch_size=batch_size,
-        console=console,
-    )
+    token = _UNSAFE.set(unsafe)  # the model is loaded deep inside; this reaches it
+    try:
+        return evaluate_saved(
+            model,
+            [str(d) for d in sources],
+            task=task,
+            loader=loader,
+            label_map=label_map,
+            loader_options=loader_options,
+            output=output,
+            report=report,
+            batch_size=batch_size,
+            console=console,
+        )
+    finally:
+        _UNSAFE.reset(token)
 
 
 def report(

@@ -49,6 +49,9 @@ class RunConfig:
     cache: str = "auto"
     report: list[str] = field(default_factory=lambda: ["console", "plots", "json", "html"])
     threshold: float | str = 0.5
+    strict: bool = False
+    allow_leakage: bool = False
+    drop_leaked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -67,6 +70,11 @@ _CHOICES = {
 }
 
 
+#: Settings where 'none' is a value ('--augmenter none' switches augmentation off),
+#: not "unset" (which would fall back to the task's default).
+_NONE_IS_A_NAME = frozenset({"augmenter"})
+
+
 def field_names() -> list[str]:
     return [f.name for f in dataclasses.fields(RunConfig)]
 
@@ -80,7 +88,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     is_optional = type(None) in typing.get_args(hint)
     origin = typing.get_origin(hint)
-    if isinstance(value, str) and is_optional and value.casefold() in ("none", "null", ""):
+    words = ("null", "") if key in _NONE_IS_A_NAME else ("none", "null", "")
+    if isinstance(value, str) and is_optional and value.casefold() in words:
         return None
     if origin in (typing.Union, types.UnionType):
         for a in args:

@@ -15,10 +15,12 @@ from rich.console import Console
 from . import plugins
 from .config import RunConfig
 from .data import labels as labelmap
+from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
 from .data.split import split_records
 from .errors import ConfigError, DataError, PluginError
 from .evaluation import EvaluationResult
+from .faults import RunState, guarded_run, image_errors, resumable_dir
 from .rundir import new_run_dir, write_csv, write_json
 from .tasks import TaskSpec
 
@@ -192,12 +194,16 @@ class PreparedData:
     classes: tuple[str, ...]
     skipped: Counter
     notes: list[str]
+    checks: Preflight | None = None
 
 
-def prepare_data(config: RunConfig, task: TaskSpec) -> PreparedData:
-    """Records mapped onto the task's classes, limited and split; no pixels read."""
+def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = None) -> PreparedData:
+    """Records mapped onto the task's classes, limited, checked (data/preflight.py), split."""
     records, skipped, notes = load_records(config, task)
     records = limit_records(records, config.limit, config.seed)
+    records, checks = preflight(records, config.strict, console)
+    if checks.unreadable:
+        skipped["unreadable image"] += len(checks.unreadable)
     classes = labelmap.classes_present(records, task)
     splits = split_records(records, config.seed, config.val_fraction, config.test_fraction)
     for name in ("train", "val"):
@@ -210,7 +216,8 @@ def prepare_data(config: RunConfig, task: TaskSpec) -> PreparedData:
             "never predict them. Add training images of them or leave them out with "
             "--set label_map.NAME=''."
         )
-    return PreparedData(splits, classes, skipped, notes)
+    check_split_copies(splits, checks, config.allow_leakage, config.drop_leaked)
+    return PreparedData(splits, classes, skipped, notes + notes_for(checks), checks)
 
 
 def data_summary(data: PreparedData) -> dict[str, Any]:
@@ -224,6 +231,7 @@ def data_summary(data: PreparedData) -> dict[str, Any]:
         "counts": counts(every),
         "sources": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
         "skipped": dict(data.skipped),
+        **({"checks": data.checks.summary()} if data.checks else {}),
     }
 
 
@@ -279,6 +287,7 @@ class Pipelines:
             self.data.splits[split], self.data.classes, self.head.kind, self.size,
             c.batch_size, training=training, augment=self.augment, seed=c.seed,
             cache=c.cache, cache_dir=self.cache_dir, name=split,
+            pillow_paths=self.data.checks.pillow_paths if self.data.checks else None,
         )  # fmt: skip
 
     def labels(self, split: str) -> np.ndarray:
@@ -300,19 +309,47 @@ def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: in
     }
 
 
-def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
-    """Run ``config`` end to end and return its RunResult; artifacts land in the run dir."""
-    from .training import set_seeds, train
+def execute(
+    config: RunConfig, task: TaskSpec, console: Console, resume: str | Path | None = None
+) -> RunResult:
+    """Run ``config`` end to end and return its RunResult; artifacts land in the run dir.
 
+    ``resume``: the folder of an interrupted run of the same config, continued
+    from its last completed epoch (see faults.py).
+    """
     check_names(config, task)
-    data = prepare_data(config, task)
+    data = prepare_data(config, task, console)
     print_data(console, data)
-    run_dir = new_run_dir(config.output, task.name, config.model)
-    head = task.head_for(data.classes)
-    size = config.image_size or task.input_size
-    saved = saved_config(config, task, data, size)
+    if resume:
+        run_dir = resumable_dir(resume)
+        shutil.rmtree(run_dir / "cache", ignore_errors=True)  # a half-written tf.data cache
+    else:
+        run_dir = new_run_dir(config.output, task.name, config.model)
+    write_skipped(run_dir, data.checks)
+    saved = saved_config(config, task, data, config.image_size or task.input_size)
     write_json(run_dir / "config.json", saved)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
+    state = RunState(run_dir, config.epochs)
+    hint = f"imgclf run {task.name} --resume {run_dir}"
+    every = [r.path for part in data.splits.values() for r in part]
+    with guarded_run(state, console, hint), image_errors(lambda: every, config.data):
+        return train_and_evaluate(config, task, data, run_dir, saved, console, state)
+
+
+def train_and_evaluate(
+    config: RunConfig,
+    task: TaskSpec,
+    data: PreparedData,
+    run_dir: Path,
+    saved: dict[str, Any],
+    console: Console,
+    state: RunState,
+) -> RunResult:
+    """Train, pick the threshold, predict the test split, write the artifacts, report."""
+    from .training import set_seeds, train
+
+    head = task.head_for(data.classes)
+    size = saved["image_size"]
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run_dir / "cache",
                       build_augmenter(config, task))  # fmt: skip
@@ -320,8 +357,9 @@ def execute(config: RunConfig, task: TaskSpec, console: Console) -> RunResult:
     model, history = train(
         config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
         pipes.ds("val"), run_dir, console, y_train=pipes.labels("train"),
-        extra_callbacks=plugins.callbacks_for(config),
+        extra_callbacks=plugins.callbacks_for(config), state=state,
     )  # fmt: skip
+    state.update(trained=True)
     threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
     if head.kind == "sigmoid":
         saved.update(threshold=threshold, threshold_rule=str(config.threshold))

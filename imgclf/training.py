@@ -58,10 +58,19 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
 
 
 def make_callbacks(
-    config: RunConfig, run_dir: Path, console: Console, steps: int | None, extra: Sequence[Any]
+    config: RunConfig,
+    run_dir: Path,
+    console: Console,
+    steps: int | None,
+    extra: Sequence[Any],
+    state: Any = None,
 ) -> list[Any]:
+    """Callbacks in the order they must run at an epoch's end: the schedule logs the
+    learning rate, the checkpoint and history are written, then the backup, then
+    ``state.json`` says the epoch is complete (see callbacks.py, faults.py)."""
     import keras
 
+    from .callbacks import BestCheckpoint, EpochState, HistoryWriter, ResumeSeed
     from .progress import progress_callback
 
     schedule = []
@@ -71,15 +80,20 @@ def make_callbacks(
                 monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
             )
         )
+    early = keras.callbacks.EarlyStopping(
+        monitor=config.monitor, patience=config.patience, restore_best_weights=True
+    )
+    checkpoint = BestCheckpoint(run_dir / "model.keras", monitor=config.monitor)
+    history = HistoryWriter(run_dir / "history.csv")
+    backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
     return [
         *schedule,
-        keras.callbacks.EarlyStopping(
-            monitor=config.monitor, patience=config.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ModelCheckpoint(
-            str(run_dir / "model.keras"), monitor=config.monitor, save_best_only=True
-        ),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        early,
+        checkpoint,
+        history,
+        backup,
+        ResumeSeed(history, [*schedule, early, checkpoint]),
+        *([EpochState(state)] if state is not None else []),
         progress_callback(console, config.epochs, steps),
         *extra,
     ]
@@ -95,8 +109,13 @@ def train(
     console: Console,
     y_train: np.ndarray | None = None,
     extra_callbacks: Sequence[Any] = (),
+    state: Any = None,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build ``build()`` under the strategy, fit, and return (model, history)."""
+    """Build ``build()`` under the strategy, fit, and return (model, history).
+
+    A run folder holding a backup (an interrupted run) continues from its last
+    completed epoch; the best checkpoint over all epochs is the model returned.
+    """
     strategy = pick_strategy()
     with strategy.scope():
         model = compile_model(build(), head, config.lr)
@@ -104,13 +123,23 @@ def train(
     if config.class_weight == "auto" and y_train is not None:
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
     steps = int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0 else None
-    hist = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        class_weight=weights,
-        shuffle=False,  # the tf.data pipeline shuffles the training split itself
-        callbacks=make_callbacks(config, run_dir, console, steps, extra_callbacks),
-        verbose=0,
-    )
+    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state)
+    try:
+        hist = model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            class_weight=weights,
+            shuffle=False,  # the tf.data pipeline shuffles the training split itself
+            callbacks=callbacks,
+            verbose=0,
+        )
+    finally:  # an interrupted fit never reaches on_train_end: stop the live display
+        for cb in callbacks:
+            if getattr(cb, "progress", None) is not None:
+                cb.progress.stop()
+    seed = next(cb for cb in callbacks if type(cb).__name__ == "ResumeSeed")
+    if seed.resumed_from and (run_dir / "model.keras").is_file():
+        model.load_weights(run_dir / "model.keras")  # best epoch, maybe before the resume
+        return model, seed.history_writer.history()
     return model, {k: [float(v) for v in vs] for k, vs in hist.history.items()}

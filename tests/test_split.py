@@ -76,3 +76,11 @@ def test_sources_with_and_without_split_folders_mix():
     for name in ("train", "val", "test"):
         assert {r.source for r in splits[name]} == {"kaggle", "ieee"}, name
     assert sum(len(p) for p in splits.values()) == 200
+
+
+def test_tiny_classes_fall_back_to_a_random_grouped_cut():
+    recs = records((4, 4))  # fewer images per class than folds: cannot stratify
+    splits = split_records(recs, seed=0, val_fraction=0.1, test_fraction=0.2)
+    assert splits["test"] and splits["train"] and splits["val"]
+    with pytest.raises(DataError, match="at least 2 are needed"):
+        split_records([Record("a.png", "x", "p1"), Record("b.png", "y", "p1")], seed=0)

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from ..errors import ImgclfError
+from ..faults import is_tf_error, short_tf_message
 
 err_console = Console(stderr=True)
 
@@ -27,9 +28,18 @@ class ImgclfGroup(click.Group):
         except ImgclfError as exc:
             err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C (130) or SIGTERM (143)
             err_console.print("[yellow]Interrupted.[/yellow]")
-            sys.exit(130)
+            sys.exit(getattr(exc, "exit_code", 130))
+        except Exception as exc:
+            if not is_tf_error(exc):
+                raise
+            err_console.print(  # a last line of defence: runs convert these earlier
+                f"[bold red]Error:[/bold red] TensorFlow failed: {short_tf_message(exc)}. If "
+                "it names an image, run 'imgclf data check' on your data.",
+                highlight=False,
+            )
+            sys.exit(1)
 
 
 @click.group(cls=ImgclfGroup)
@@ -43,6 +53,7 @@ def main() -> None:
     cli()
 
 
+from . import data as _data  # noqa: E402,F401
 from . import evaluate as _evaluate  # noqa: E402,F401
 from . import list as _list  # noqa: E402,F401  (registers commands)
 from . import report as _report  # noqa: E402,F401

@@ -56,6 +56,11 @@ def loader_options(sets: tuple[str, ...]) -> dict[str, str]:
 @click.option("--report", metavar="LIST", help="Reporters (default: console,plots,json,html).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="loader.KEY=VALUE", help="Loader options.")
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="Load a model with Lambda layers (runs their Python code): trusted files only.",
+)
 def evaluate_cmd(
     model: str,
     data: tuple[str, ...],
@@ -66,6 +71,7 @@ def evaluate_cmd(
     report: str | None,
     batch_size: int,
     sets: tuple[str, ...],
+    unsafe: bool,
 ) -> None:
     """Evaluate a saved model (a run folder or a .keras file) on --data.
 
@@ -86,5 +92,6 @@ def evaluate_cmd(
         report=parse_reporters(report),
         batch_size=batch_size,
         console=Console(),
+        unsafe=unsafe,
     )
     Console().print(f"[green]Done.[/green] Evaluation folder: {result.run_dir}")

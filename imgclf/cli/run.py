@@ -7,6 +7,7 @@ from rich.console import Console
 
 from .. import api
 from ..config import parse_sets
+from ..faults import resume_config
 from . import cli
 from .tfquiet import import_tensorflow_quietly
 
@@ -32,21 +33,46 @@ from .tfquiet import import_tensorflow_quietly
 @click.option("--output", "-o", help="Folder for run folders (default: runs).")
 @click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
 @click.option(
+    "--strict", is_flag=True, default=None, help="Fail on unreadable images instead of skipping."
+)
+@click.option(
+    "--allow-leakage",
+    is_flag=True,
+    default=None,
+    help="Continue when an image is copied across splits (the count goes into the report).",
+)
+@click.option(
+    "--drop-leaked",
+    is_flag=True,
+    default=None,
+    help="Leave out val/test images that are exact copies of images in an earlier split.",
+)
+@click.option(
+    "--resume",
+    metavar="RUN_DIR",
+    help="Continue an interrupted run from its last completed epoch, with its settings.",
+)
+@click.option(
     "--set",
     "sets",
     multiple=True,
     metavar="KEY=VALUE",
     help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.",
 )
-def run_cmd(task: str, config_file: str | None, sets: tuple[str, ...], **flags) -> None:
+def run_cmd(
+    task: str, config_file: str | None, sets: tuple[str, ...], resume: str | None, **flags
+) -> None:
     """Train a model for TASK on --data, evaluate it and write a run folder."""
-    overrides = {k: v for k, v in flags.items() if v not in (None, ())}
+    overrides = {k: v for k, v in flags.items() if v is not None and v is not False and v != ()}
     if "data" in overrides:
         overrides["data"] = list(overrides["data"])
     if str(overrides.get("report", "")).strip().casefold() == "none":
         overrides["report"] = []
     overrides.update(parse_sets(list(sets)))
-    cfg = api.make_config(task, config_file=config_file, **overrides)
+    if resume:
+        cfg = resume_config(resume, task, config_file, overrides)
+    else:
+        cfg = api.make_config(task, config_file=config_file, **overrides)
     import_tensorflow_quietly()
-    result = api.run_config(cfg, Console())
+    result = api.run_config(cfg, Console(), resume=resume)
     Console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")

@@ -98,6 +98,7 @@ def load_csv(
     base = _base_dir(source, [r.get(img_col, "") for r in rows], images_root)
     labels: dict[str, set[str]] = defaultdict(set)
     first: dict[str, dict[str, str]] = {}
+    missing: list[str] = []
     for row in rows:
         name, label = row.get(img_col, ""), row.get(lab_col, "")
         if not name or not label:
@@ -114,6 +115,7 @@ def load_csv(
         path = _resolve(base, name, source)
         if not path.is_file():
             result.skipped["missing file"] += 1
+            missing.append(name)
             continue
         group = row.get(grp_col) if grp_col else group_of(name, group_pattern)
         result.records.append(Record(str(path), row[lab_col], group, None, str(source)))
@@ -125,6 +127,11 @@ def load_csv(
     )
     if unlabelled:
         result.skipped["image without a label row"] = unlabelled
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        result.notes.append(
+            f"{source}: {len(missing)} row(s) name a file that is not in {str(base)!r}: {shown}"
+        )
     if not result.records:
         why = dict(result.skipped) or "the file is empty"
         raise DataError(f"{source}: no usable rows ({why}).")

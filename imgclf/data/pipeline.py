@@ -6,8 +6,9 @@ Images stay files until a batch needs them; decoded pixels are cached as uint8
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from .records import Record
 
@@ -23,16 +24,61 @@ def label_array(records: Sequence[Record], classes: Sequence[str], head: str):
     return y.astype("float32") if head == "sigmoid" else y
 
 
-def decode_image(path, size: int):
-    """Read one file into a ``size`` x ``size`` x 3 uint8 tensor (gray/RGBA -> RGB)."""
+def _pillow_pixels(path: bytes):
+    from .inspect import pillow_pixels
+
+    return pillow_pixels(path.decode())
+
+
+def decode_image(path, size: int, pillow: Any = None):
+    """Read one file into a ``size`` x ``size`` x 3 uint8 tensor (gray/RGBA -> RGB).
+
+    ``pillow`` (a bool or a boolean tensor) sends the file through Pillow instead
+    of ``tf.io`` (EXIF-rotated files, formats TensorFlow rejects). ``None`` with a
+    plain path (eager use) looks the file up in the pre-flight cache.
+    """
     import tensorflow as tf
 
-    data = tf.io.read_file(path)
-    img = tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
+    if pillow is None and isinstance(path, str):
+        from .inspect import inspect_files
+
+        pillow = inspect_files([path])[path].decoder == "pillow"
+
+    def native():
+        data = tf.io.read_file(path)
+        return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
+
+    def with_pillow():
+        img = tf.numpy_function(_pillow_pixels, [path], tf.uint8, stateful=False)
+        return tf.ensure_shape(img, (None, None, 3))
+
+    if pillow is None or pillow is False:
+        img = native()
+    elif pillow is True:
+        img = with_pillow()
+    else:
+        img = tf.cond(pillow, with_pillow, native)
     img = tf.image.resize(img, (size, size), antialias=True)
     img = tf.cast(tf.clip_by_value(tf.round(img), 0, 255), tf.uint8)
     img.set_shape((size, size, 3))
     return img
+
+
+def pillow_paths_of(paths: Sequence[str]) -> frozenset[str]:
+    """Files the pipeline must decode with Pillow; unreadable files are a DataError."""
+    from ..errors import DataError
+    from .inspect import inspect_files
+
+    infos = inspect_files(paths)
+    bad = [i for i in infos.values() if not i.ok]
+    if bad:
+        listed = "; ".join(f"{i.path} ({i.error})" for i in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise DataError(
+            f"{len(bad)} image file(s) cannot be read: {listed}{more}. Remove or replace "
+            "them ('imgclf data check PATH' lists them all)."
+        )
+    return frozenset(p for p, i in infos.items() if i.decoder == "pillow")
 
 
 def cache_mode(n: int, size: int, mode: str) -> str:
@@ -54,14 +100,26 @@ def make_dataset(
     cache_dir: Path | None = None,
     with_labels: bool = True,
     name: str = "data",
+    pillow_paths: Collection[str] | None = None,
 ):
-    """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only."""
+    """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
+
+    ``pillow_paths``: files to decode through Pillow (what the run's pre-flight
+    found); ``None`` inspects the files here (cached), failing on unreadable ones.
+    """
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
     paths = [r.path for r in records]
-    ds = tf.data.Dataset.from_tensor_slices(paths)
-    ds = ds.map(lambda p: decode_image(p, image_size), num_parallel_calls=auto)
+    if pillow_paths is None:
+        pillow_paths = pillow_paths_of(paths)
+    if any(p in pillow_paths for p in paths):
+        flags = [p in pillow_paths for p in paths]
+        ds = tf.data.Dataset.from_tensor_slices((paths, flags))
+        ds = ds.map(lambda p, f: decode_image(p, image_size, f), num_parallel_calls=auto)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(paths)
+        ds = ds.map(lambda p: decode_image(p, image_size, False), num_parallel_calls=auto)
     if with_labels:
         labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head))
         ds = tf.data.Dataset.zip((ds, labels))

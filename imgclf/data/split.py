@@ -16,30 +16,36 @@ from .records import Record
 
 
 def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Indices (keep, taken) with about ``fraction`` taken, stratified and grouped."""
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    """Indices (keep, taken) with about ``fraction`` taken, stratified and grouped.
+
+    With too few images per class to stratify, the cut is random (still grouped).
+    """
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     n = len(records)
     if fraction <= 0 or n < 2:
         return list(range(n)), []
     k = max(2, round(1 / fraction))
     labels = np.array([r.label for r in records])
-    grouped = any(r.group for r in records)
+    groups = np.array([r.group or f"\0{i}" for i, r in enumerate(records)])
+    if len(set(groups)) < 2:
+        raise DataError(
+            f"Only {len(set(groups))} image or group (person/patient) left to split "
+            f"{fraction:.0%} off; at least 2 are needed. Add data, or give the split in "
+            "folders (train/val/test)."
+        )
+    k = min(k, len(set(groups)))  # small data: split off at least one group
     idx = np.zeros(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # classes smaller than k
-        if grouped:
-            groups = np.array([r.group or f"\0{i}" for i, r in enumerate(records)])
+        try:
             folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-            if len(set(groups)) < k:
-                raise DataError(
-                    f"Only {len(set(groups))} groups (people/patients) for a {fraction:.0%} "
-                    "split; add data or lower val_fraction/test_fraction."
-                )
             keep, taken = next(folds.split(idx, labels, groups))
-        else:
-            folds = StratifiedKFold(n_splits=min(k, n), shuffle=True, random_state=seed)
-            keep, taken = next(folds.split(idx, labels))
+        except ValueError:  # every class smaller than k: a random grouped cut
+            shuffled = np.random.default_rng(seed).permutation(sorted(set(groups)))
+            rank = {g: i for i, g in enumerate(shuffled)}
+            order = np.array([rank[g] for g in groups])
+            keep, taken = next(GroupKFold(n_splits=k).split(idx, labels, order))
     return sorted(keep.tolist()), sorted(taken.tolist())
 
 
