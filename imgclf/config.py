@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, did_you_mean
+from .strategy import MIXED_PRECISION, STRATEGIES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,6 +53,10 @@ class RunConfig:
     strict: bool = False
     allow_leakage: bool = False
     drop_leaked: bool = False
+    strategy: str = "auto"
+    tpu: str | None = None
+    mixed_precision: str = "off"
+    tensorboard: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -67,7 +72,14 @@ _CHOICES = {
     "monitor": ("val_loss", "val_accuracy"),
     "class_weight": ("none", "auto"),
     "cache": ("auto", "memory", "disk", "none"),
+    "strategy": STRATEGIES,
+    "mixed_precision": MIXED_PRECISION,
 }
+#: Spellings of a choice: ``--set mixed_precision=true`` (or TOML ``true``) means "on".
+_SYNONYMS = {
+    "mixed_precision": {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off",
+                        "no": "off", "none": "off"},
+}  # fmt: skip
 
 
 #: Settings where 'none' is a value ('--augmenter none' switches augmentation off),
@@ -151,7 +163,8 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
                 f"Unknown setting {key!r} in {where}.{did_you_mean(key, field_names())} "
                 f"Settings: {', '.join(n for n in field_names() if n != 'task')}."
             )
-        values[key] = _coerce(key, value, hints[key])
+        value = _coerce(key, value, hints[key])
+        values[key] = _SYNONYMS.get(key, {}).get(str(value).casefold(), value)
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -212,6 +225,7 @@ def validate(c: RunConfig) -> None:
         if getattr(c, key) not in choices:
             raise ConfigError(
                 f"{key} must be one of {', '.join(choices)}; received {getattr(c, key)!r}."
+                f"{did_you_mean(getattr(c, key), choices)}"
             )
     t = c.threshold
     if (

@@ -27,7 +27,9 @@ from .errors import ConfigError, DataError
 from .rundir import write_json
 
 #: Settings a resumed run may change: they do not touch data, model or training.
-RESUME_MAY_CHANGE = frozenset({"report", "strict", "allow_leakage", "cache", "output"})
+RESUME_MAY_CHANGE = frozenset(
+    {"report", "strict", "allow_leakage", "cache", "output", "tensorboard"}
+)
 IMAGE_ERROR_WORDS = ("decode", "jpeg", "png", "gif", "bmp", "image", "input is empty", "file")
 
 

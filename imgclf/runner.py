@@ -22,6 +22,8 @@ from .errors import ConfigError, DataError, PluginError
 from .evaluation import EvaluationResult
 from .faults import RunState, guarded_run, image_errors, resumable_dir
 from .rundir import new_run_dir, write_csv, write_json
+from .strategy import output_root
+from .strategy import prepare as prepare_strategy
 from .tasks import TaskSpec
 
 
@@ -186,6 +188,10 @@ def check_names(config: RunConfig, task: TaskSpec) -> None:
         regs["reporters"].get(name)
     if config.model is None:
         raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
+    if config.tensorboard:
+        from .training import require_tensorboard
+
+        require_tensorboard()
 
 
 @dataclass
@@ -318,13 +324,14 @@ def execute(
     from its last completed epoch (see faults.py).
     """
     check_names(config, task)
+    prepare_strategy(config)  # before any TensorFlow op: the pre-flight decodes images
     data = prepare_data(config, task, console)
     print_data(console, data)
     if resume:
         run_dir = resumable_dir(resume)
         shutil.rmtree(run_dir / "cache", ignore_errors=True)  # a half-written tf.data cache
     else:
-        run_dir = new_run_dir(config.output, task.name, config.model)
+        run_dir = new_run_dir(output_root(config), task.name, config.model)
     write_skipped(run_dir, data.checks)
     saved = saved_config(config, task, data, config.image_size or task.input_size)
     write_json(run_dir / "config.json", saved)

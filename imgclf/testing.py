@@ -1,22 +1,30 @@
 """Helpers for testing imgclf plugins (used by the built-in plugins' own tests).
 
 from imgclf.testing import plugin_registered, make_image_folder
+
+``registered_plugin`` is a pytest fixture: import it into a ``conftest.py``
+(``from imgclf.testing import registered_plugin``) to use it. pytest is needed
+only for the fixture and ``shared_data``; the other helpers work without it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import plugins
 
 __all__ = [
+    "check_augmenter",
     "check_model_trains",
     "make_image",
     "make_image_folder",
+    "make_result",
     "plugin_registered",
+    "registered_plugin",
+    "run_tiny",
     "shared_data",
     "tiny_model",
 ]
@@ -54,13 +62,54 @@ def shared_data(*parts: str) -> Path:
 
 @contextlib.contextmanager
 def plugin_registered(plugin: Any, name: str = "test-plugin") -> Iterator[Any]:
-    """Register a plugin object (module or class) for the duration of a ``with``."""
+    """Register a plugin object (module or class) for the duration of a ``with``.
+
+    A plugin that is registered already (say, pip-installed, so loaded through its
+    entry point) is left as it is: registering it twice would clash with itself.
+    """
     plugins.load()
+    if plugins.pm.is_registered(plugin):
+        yield plugin
+        return
     plugins.register_plugin(plugin, name)
     try:
         yield plugin
     finally:
         plugins.unregister_plugin(name)
+
+
+def _registered_plugin() -> Iterator[Callable[..., Any]]:
+    """``registered_plugin(plugin, name="test-plugin")`` registers ``plugin`` until the
+    test ends; call it as often as needed."""
+    with contextlib.ExitStack() as stack:
+        yield lambda plugin, name="test-plugin": stack.enter_context(
+            plugin_registered(plugin, name)
+        )
+
+
+try:
+    import pytest as _pytest
+except ImportError:  # pragma: no cover - only the fixture needs pytest
+    registered_plugin = _registered_plugin
+else:
+    registered_plugin = _pytest.fixture(_registered_plugin, name="registered_plugin")
+
+
+def run_tiny(task: str, data: Any, tmp_path: Path, **options: Any) -> Any:
+    """A whole run of ``task`` on ``data``, as small as it gets: 1 epoch, 16 px images,
+    batch 8, no reporters, quiet, in ``tmp_path/runs``. ``options`` override any of
+    that (any RunConfig field, e.g. ``model="my-net"``, ``report=["mine"]``)."""
+    import io
+
+    from rich.console import Console
+
+    from .api import run
+
+    settings = {"epochs": 1, "image_size": 16, "batch_size": 8, "report": [], "seed": 0}
+    settings.update(options)
+    settings.setdefault("output", Path(tmp_path) / "runs")
+    console = settings.pop("console", None) or Console(file=io.StringIO(), width=120)
+    return run(task, data=data, console=console, **settings)
 
 
 def make_image(
@@ -118,3 +167,54 @@ def check_model_trains(
     x = np.random.default_rng(0).random((batch, *input_shape), dtype="float32")
     y = (np.arange(batch) % 2).astype("float32" if head.kind == "sigmoid" else "int32")
     return model.train_on_batch(x, y, return_dict=True)
+
+
+def check_augmenter(
+    name: str, task: str | None = None, size: int = 16, batch: int = 4, **options: Any
+) -> Any:
+    """Build augmenter ``name`` (``<task>/<name>`` first, as a run resolves it) with
+    ``options``, apply it to a batch of random images in [0, 1] and check the batch
+    keeps its shape and range; return the augmented batch as a NumPy array."""
+    import numpy as np
+
+    from . import plugins as plugin_mod
+
+    regs = plugin_mod.registries()["augmenters"]
+    scoped = f"{task}/{name}" if task else name
+    build = regs.get(scoped if scoped in regs else name)
+    layer = build(seed=0, **options)
+    x = np.random.default_rng(0).random((batch, size, size, 3), dtype="float32")
+    out = np.asarray(layer(x, training=True))
+    assert out.shape == x.shape, f"augmenter {name!r} changed the shape to {out.shape}"
+    assert out.min() >= -1e-6 and out.max() <= 1 + 1e-6, f"{name!r} left the [0, 1] range"
+    return out
+
+
+def make_result(
+    classes: Sequence[str] = ("a", "b"),
+    n: int = 12,
+    head: str = "softmax",
+    seed: int = 0,
+    accuracy: float = 0.75,
+) -> Any:
+    """An ``EvaluationResult`` of ``n`` made-up predictions (about ``accuracy`` right),
+    to test a reporter without training anything."""
+    import numpy as np
+
+    from .evaluation import EvaluationResult
+
+    rng = np.random.default_rng(seed)
+    k = len(classes)
+    y = np.arange(n) % k
+    right = rng.random(n) < accuracy
+    pred = np.where(right, y, (y + 1 + rng.integers(0, max(1, k - 1), n)) % k)
+    probs = rng.random((n, k)) * 0.5
+    probs[np.arange(n), pred] += 1.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    scores = probs[:, 1:2] if head == "sigmoid" else probs
+    return EvaluationResult(
+        y_true=y, scores=scores, classes=tuple(classes), head=head,
+        paths=[f"image_{i}.png" for i in range(n)],
+        history={"loss": [0.9, 0.6], "val_loss": [1.0, 0.8],
+                 "accuracy": [0.5, 0.7], "val_accuracy": [0.45, 0.65]},
+    )  # fmt: skip

@@ -20,14 +20,16 @@ def set_seeds(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
-def pick_strategy() -> Any:
-    """MirroredStrategy with several GPUs, else the default strategy."""
-    import tensorflow as tf
+def pick_strategy(config: RunConfig | None = None) -> Any:
+    """The run's tf.distribute strategy (``config.strategy``, see strategy.py); without
+    a config: MirroredStrategy with several GPUs, else the default strategy."""
+    from .strategy import gpu_count, strategy_for
 
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+    if config is None:
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy() if gpu_count() > 1 else tf.distribute.get_strategy()
+    return strategy_for(config)
 
 
 def loss_for(head: Head) -> str:
@@ -55,6 +57,20 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     out = {i: 1.0 for i in range(n_classes)}
     out.update({int(c): float(v) for c, v in zip(present, w)})
     return out
+
+
+def require_tensorboard() -> None:
+    """Keras' TensorBoard callback writes through the ``tensorboard`` package, which
+    TensorFlow no longer installs: say so before any data is read."""
+    import importlib.util
+
+    from .errors import ConfigError
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError(
+            "--tensorboard needs the tensorboard package, which is not installed: pip "
+            "install tensorboard (it also gives you the viewer: tensorboard --logdir RUN_DIR/logs)."
+        )
 
 
 def make_callbacks(
@@ -86,6 +102,10 @@ def make_callbacks(
     checkpoint = BestCheckpoint(run_dir / "model.keras", monitor=config.monitor)
     history = HistoryWriter(run_dir / "history.csv")
     backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
+    board = []
+    if config.tensorboard:
+        require_tensorboard()
+        board = [keras.callbacks.TensorBoard(str(run_dir / "logs"))]
     return [
         *schedule,
         early,
@@ -94,9 +114,30 @@ def make_callbacks(
         backup,
         ResumeSeed(history, [*schedule, early, checkpoint]),
         *([EpochState(state)] if state is not None else []),
+        *board,
         progress_callback(console, config.epochs, steps),
         *extra,
     ]
+
+
+def build_distributed(
+    config: RunConfig, build: Callable[[], Any], head: Head, console: Console
+) -> tuple[Any, Any]:
+    """``build()`` compiled under the run's strategy and dtype policy: (model, strategy).
+
+    Variables must be created inside the strategy's scope to be mirrored, and layers
+    take the dtype policy that is global while they are built (strategy.py).
+    """
+    from . import strategy as dist
+
+    strategy = pick_strategy(config)
+    policy = dist.policy_for(config, strategy)
+    line = dist.describe(strategy, config.batch_size, policy)
+    if line:
+        console.print(line)
+    with dist.dtype_policy(policy), strategy.scope():
+        model = compile_model(build(), head, config.lr)
+    return dist.fit_ready(model, strategy), strategy
 
 
 def train(
@@ -116,24 +157,26 @@ def train(
     A run folder holding a backup (an interrupted run) continues from its last
     completed epoch; the best checkpoint over all epochs is the model returned.
     """
-    strategy = pick_strategy()
-    with strategy.scope():
-        model = compile_model(build(), head, config.lr)
+    from .strategy import shard_by_data
+
+    model, strategy = build_distributed(config, build, head, console)
+    train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
     weights = None
     if config.class_weight == "auto" and y_train is not None:
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
     steps = int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0 else None
     callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state)
     try:
-        hist = model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=config.epochs,
-            class_weight=weights,
-            shuffle=False,  # the tf.data pipeline shuffles the training split itself
-            callbacks=callbacks,
-            verbose=0,
-        )
+        with strategy.scope():  # multi-worker: fit takes the strategy from here
+            hist = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=config.epochs,
+                class_weight=weights,
+                shuffle=False,  # the tf.data pipeline shuffles the training split itself
+                callbacks=callbacks,
+                verbose=0,
+            )
     finally:  # an interrupted fit never reaches on_train_end: stop the live display
         for cb in callbacks:
             if getattr(cb, "progress", None) is not None:

@@ -8,6 +8,7 @@ from rich.console import Console
 from .. import api
 from ..config import parse_sets
 from ..faults import resume_config
+from ..strategy import STRATEGIES
 from . import cli
 from .tfquiet import import_tensorflow_quietly
 
@@ -46,6 +47,25 @@ from .tfquiet import import_tensorflow_quietly
     is_flag=True,
     default=None,
     help="Leave out val/test images that are exact copies of images in an earlier split.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    metavar="NAME",
+    help="tf.distribute strategy: auto (TPU with --set tpu=ADDRESS or TPU_NAME, multi-worker "
+    "when TF_CONFIG names 2+ workers, mirrored with 2+ GPUs), default, mirrored, "
+    "multi-worker or tpu.",
+)
+@click.option(
+    "--mixed-precision",
+    "mixed_precision",
+    flag_value="on",
+    default=None,
+    help="mixed_float16 on GPUs, mixed_bfloat16 on TPUs (refused on a CPU unless "
+    "--set mixed_precision=force).",
+)
+@click.option(
+    "--tensorboard", is_flag=True, default=None, help="Write TensorBoard logs to RUN_DIR/logs."
 )
 @click.option(
     "--resume",

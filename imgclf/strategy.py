@@ -1,0 +1,252 @@
+"""Which ``tf.distribute`` strategy and Keras dtype policy a run trains with.
+
+``strategy = "auto"`` picks, in this order: TPUStrategy when a TPU address is given
+(``--set tpu=ADDRESS`` or ``TPU_NAME``), MultiWorkerMirroredStrategy when
+``TF_CONFIG`` names a cluster of two or more workers, MirroredStrategy with two or
+more GPUs, else TensorFlow's default strategy. ``batch_size`` is global: the
+tf.data pipeline batches globally and Keras splits every batch across the replicas
+(and, with several workers, shards the batches between them).
+
+MultiWorkerMirroredStrategy must exist before TensorFlow runs its first op, so the
+runner calls ``prepare`` before it reads any image; training gets the same (cached)
+object from ``strategy_for``. Nothing here imports TensorFlow at module import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")
+MIXED_PRECISION = ("off", "on", "force")
+_CLASS_NAMES = {  # the names users know, for TensorFlow's implementation classes
+    "CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
+    "_DefaultDistributionStrategy": "default",
+}
+_cache: dict[tuple[str, str | None], Any] = {}
+
+
+def tf_config() -> dict[str, Any]:
+    """``TF_CONFIG`` as a dict ({} when unset); invalid JSON is a ConfigError."""
+    raw = os.environ.get("TF_CONFIG", "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"TF_CONFIG is not valid JSON ({exc}); received {raw!r}.") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"TF_CONFIG must be a JSON object; received {raw!r}.")
+    return value
+
+
+def cluster_size() -> int:
+    """How many training processes (chief + workers) ``TF_CONFIG`` names."""
+    cluster = tf_config().get("cluster") or {}
+    return sum(len(cluster.get(kind) or []) for kind in ("chief", "worker"))
+
+
+def task_name() -> str:
+    """This process in the cluster: ``worker-1``, ``chief-0`` (``worker-0`` alone)."""
+    task = tf_config().get("task") or {}
+    return f"{task.get('type', 'worker')}-{int(task.get('index', 0))}"
+
+
+def is_chief() -> bool:
+    """The chief writes the run folder; without a ``chief`` entry it is worker 0."""
+    cluster = tf_config().get("cluster") or {}
+    if "chief" in cluster:
+        return task_name() == "chief-0"
+    return task_name() == "worker-0"
+
+
+def tpu_address(config: Any) -> str | None:
+    return getattr(config, "tpu", None) or os.environ.get("TPU_NAME") or None
+
+
+def gpu_count() -> int:
+    """Physical GPUs; listing them does not start TensorFlow's runtime."""
+    import tensorflow as tf
+
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_kind(config: Any) -> str:
+    """The concrete strategy name for ``config.strategy`` (``auto`` resolved)."""
+    kind = getattr(config, "strategy", "auto")
+    if kind == "auto":
+        if tpu_address(config):
+            return "tpu"
+        if cluster_size() >= 2:
+            return "multi-worker"
+        return "mirrored" if gpu_count() >= 2 else "default"
+    if kind == "multi-worker" and cluster_size() < 1:
+        raise ConfigError(
+            "strategy=multi-worker needs TF_CONFIG naming the cluster and this worker, "
+            'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+            '"task": {"type": "worker", "index": 0}} (see docs/distributed.md).'
+        )
+    if kind == "tpu" and not tpu_address(config):
+        raise ConfigError(
+            "strategy=tpu needs a TPU address: --set tpu=ADDRESS (a name, grpc://host:port, "
+            "or 'local' on a TPU VM) or the TPU_NAME environment variable."
+        )
+    return kind
+
+
+def strategy_for(config: Any) -> Any:
+    """The strategy of ``config``, created once per process (collectives and TPUs
+    can be set up only once) and before any TensorFlow op runs."""
+    kind = resolve_kind(config)
+    if kind == "default":  # TensorFlow's current one (the caller may be inside a scope)
+        return _create(kind, config)
+    key = (kind, tpu_address(config) if kind == "tpu" else None)
+    if key not in _cache:
+        _cache[key] = _create(kind, config)
+    return _cache[key]
+
+
+def prepare(config: Any) -> Any:
+    """Create the run's strategy and check its dtype policy, before any data is read."""
+    strategy = strategy_for(config)
+    policy_for(config, strategy)
+    return strategy
+
+
+def _create(kind: str, config: Any) -> Any:
+    import tensorflow as tf
+
+    if kind == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if kind == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if kind == "tpu":
+        address = tpu_address(config)
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address)
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            return tf.distribute.TPUStrategy(resolver)
+        except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+            raise ConfigError(f"Cannot connect to the TPU {address!r}: {exc}") from None
+    return tf.distribute.get_strategy()
+
+
+def is_multi_worker(strategy: Any) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.extended._in_multi_worker_mode()
+    )
+
+
+def policy_for(config: Any, strategy: Any) -> str | None:
+    """The Keras dtype policy for ``--mixed-precision``: None when off.
+
+    mixed_bfloat16 on a TPU, mixed_float16 on a GPU. On a CPU mixed precision is
+    slower, not faster, so it is refused unless forced (then mixed_float16, the GPU
+    setting, to try a GPU configuration on a CPU).
+    """
+    import tensorflow as tf
+
+    mode = getattr(config, "mixed_precision", "off")
+    if mode == "off":
+        return None
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        return "mixed_bfloat16"
+    if gpu_count() or mode == "force":
+        return "mixed_float16"
+    raise ConfigError(
+        "--mixed-precision needs a GPU or TPU; this machine has neither, and on a CPU "
+        "float16 is slower than float32. Leave it off, or force it with "
+        "--set mixed_precision=force."
+    )
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str | None) -> Iterator[None]:
+    """Build layers under Keras' global dtype policy ``name``, then restore the old one
+    (the policy is global: it must not leak into the next run in this process)."""
+    import keras
+
+    if name is None:
+        yield
+        return
+    old = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(old)
+
+
+def shard_by_data(ds: Any) -> Any:
+    """Auto-shard by element (DATA): the pipeline starts from a list of file paths,
+    not from files TensorFlow could split between workers (FILE)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
+
+
+def fit_ready(model: Any, strategy: Any) -> Any:
+    """Work around Keras 3 + MultiWorkerMirroredStrategy (keras-team/keras#20585).
+
+    Keras reduces a first batch with ``strategy.reduce`` to build the model, and the
+    step logs with ``reduce(MEAN, axis=0)``; both fail across workers. The model is
+    compiled and built under the strategy already, so that build is skipped, and the
+    logs become shape-(1,) tensors: their reduction is the mean over all replicas, so
+    every worker sees the same losses and takes the same early-stopping decisions.
+    ``model.fit`` must then run inside ``strategy.scope()``. Other strategies: no-op.
+    """
+    if not is_multi_worker(strategy):
+        return model
+    with strategy.scope():
+        model.optimizer.build(model.trainable_variables)
+    model._distribute_strategy = None  # fit takes the strategy from the scope instead
+    model.train_step = _vector_logs(model.train_step)
+    model.test_step = _vector_logs(model.test_step)
+    return model
+
+
+def _vector_logs(step: Any) -> Any:
+    def step_with_vector_logs(data: Any) -> Any:
+        import tensorflow as tf
+
+        logs = step(data)
+        return {
+            k: tf.reshape(v, [1]) if tf.is_tensor(v) and v.shape.rank == 0 else v
+            for k, v in logs.items()
+        }
+
+    return step_with_vector_logs
+
+
+def output_root(config: Any) -> Path:
+    """Where the run folder goes: ``--output`` for the chief (and any single-process
+    run); ``--output/<worker-N>`` for the other workers of a multi-worker run, so
+    workers sharing a file system never write into the same folder."""
+    root = Path(config.output)
+    if cluster_size() >= 2 and resolve_kind(config) == "multi-worker" and not is_chief():
+        return root / task_name()
+    return root
+
+
+def describe(strategy: Any, batch_size: int, policy: str | None) -> str | None:
+    """One line for the console, or None for the default single-device setup."""
+    import tensorflow as tf
+
+    n = int(strategy.num_replicas_in_sync)
+    if strategy is tf.distribute.get_strategy() and n == 1 and policy is None:
+        return None
+    per = f"{batch_size / n:g}" if n > 1 else str(batch_size)
+    extra = f", dtype policy {policy}" if policy else ""
+    name = _CLASS_NAMES.get(type(strategy).__name__, type(strategy).__name__)
+    return f"Strategy: {name}, {n} replica(s); global batch {batch_size} ({per} per replica){extra}"
