@@ -6,6 +6,7 @@ Importing imgclf does not import TensorFlow; the functions below do when needed.
 from .api import (
     build_model,
     evaluate,
+    export,
     list_models,
     list_tasks,
     load_model,
@@ -16,6 +17,7 @@ from .api import (
 )
 from .augment import flip, flip_rotate_translate
 from .config import RunConfig
+from .data.cachedir import cached_folder, file_digest
 from .data.csv_loader import load_csv, read_csv_rows
 from .data.folder import load_folder
 from .data.pipeline import make_dataset
@@ -25,8 +27,10 @@ from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
 from .evaluation import EvaluationResult
 from .hookspecs import hookimpl
 from .models import conv_bn_relu, depthwise_separable, output_layer
+from .prediction import collect_images
+from .regression import RegressionResult
 from .runner import RunResult
-from .tasks import Head, TaskSpec
+from .tasks import Head, Reference, TaskSpec
 
 __all__ = [
     "ConfigError",
@@ -39,13 +43,19 @@ __all__ = [
     "ModelError",
     "PluginError",
     "Record",
+    "Reference",
+    "RegressionResult",
     "RunConfig",
     "RunResult",
     "TaskSpec",
     "build_model",
+    "cached_folder",
+    "collect_images",
     "conv_bn_relu",
     "depthwise_separable",
     "evaluate",
+    "export",
+    "file_digest",
     "flip",
     "flip_rotate_translate",
     "hookimpl",

@@ -71,13 +71,20 @@ def build_model(
     task: str,
     input_shape: Sequence[int] | None = None,
     classes: Sequence[str] | None = None,
+    head: str = "classes",
 ) -> Any:
-    """The Keras model a run of ``task`` with model ``name`` would train (uncompiled)."""
+    """The Keras model a run of ``task`` with model ``name`` would train (uncompiled);
+    ``head`` names one of the task's heads (``--head``), e.g. ``va``."""
+    from .heads import select_head
+
     spec = get_task(task)
     builder = plugins.registries()["models"].get(name)
     if input_shape is None:
         input_shape = (spec.input_size, spec.input_size, 3)
-    return builder(tuple(input_shape), spec.head_for(tuple(classes) if classes else None))
+    chosen = select_head(configmod.RunConfig(task, head=head), spec)
+    if chosen.kind != "regression":
+        chosen = spec.head_for(tuple(classes) if classes else None)
+    return builder(tuple(input_shape), chosen)
 
 
 _UNSAFE = contextvars.ContextVar("imgclf_unsafe_load", default=False)
@@ -117,18 +124,50 @@ def predict(
     image_size: int | None = None,
     unsafe: bool = False,
 ) -> Any:
-    """Class scores (N x outputs) for image files, streamed in batches."""
-    from .data.pipeline import make_dataset
-    from .data.records import Record
+    """Scores (N x outputs) for image files and folders' images, streamed in batches.
 
+    ``model_or_path``: a Keras model, a run folder, or a ``.keras``/``.tflite`` file or
+    SavedModel folder (see ``imgclf.export``). Rows follow ``imgclf.collect_images(images)``.
+    """
+    import numpy as np
+
+    from .inference import KerasPredictor, load_predictor
+    from .prediction import collect_images, score_batches
+
+    files = collect_images(images)
     if isinstance(model_or_path, (str, Path)):
-        model = load_model(model_or_path, unsafe=unsafe)
+        predictor, info = load_predictor(model_or_path, unsafe=unsafe)
+        size = image_size or info.image_size
     else:
-        model = model_or_path
-    size = image_size or int(model.input_shape[1])
-    records = [Record(str(p), None) for p in images]
-    ds = make_dataset(records, (), "softmax", size, batch_size, cache="none", with_labels=False)
-    return model.predict(ds, verbose=0)
+        predictor, size = KerasPredictor(model_or_path), image_size
+        size = size or int(model_or_path.input_shape[1])
+    from .data.pipeline import pillow_paths_of
+
+    batches = score_batches(predictor, files, size, batch_size, pillow_paths_of(files))
+    return np.concatenate([scores for _, scores in batches])
+
+
+def export(
+    model: str | Path,
+    format: str = "tflite",
+    quantize: str = "none",
+    *,
+    output: str | Path | None = None,
+    task: str | None = None,
+    evaluate: bool = True,
+    batch_size: int = 64,
+    unsafe: bool = False,
+) -> tuple[Any, dict[str, Any] | None]:
+    """Export a run's model (or a ``.keras`` file) as ``savedmodel`` or ``tflite``.
+
+    ``quantize`` (TFLite): ``none``, ``dynamic``, ``float16`` or ``int8`` (calibrated on
+    the run's training images). For a run folder the exported model is compared with
+    the Keras model on the run's test split. Returns (Exported, comparison or None);
+    the file goes to ``RUN_DIR/exports/`` unless ``output`` names it.
+    """
+    from .export_eval import export_and_compare
+
+    return export_and_compare(model, format, quantize, output, task, evaluate, batch_size, unsafe)
 
 
 def evaluate(

@@ -27,6 +27,7 @@ class RunConfig:
 
     task: str
     model: str | None = None
+    head: str = "classes"
     data: list[str] = field(default_factory=list)
     loader: str | None = None
     loader_options: dict[str, Any] = field(default_factory=dict)

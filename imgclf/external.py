@@ -67,6 +67,12 @@ def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
             "task it was trained for with --task NAME (see 'imgclf list tasks')."
         )
     spec = plugins.registries()["tasks"].get(name)
+    if config.get("head") == "regression":
+        raise ConfigError(
+            f"{str(model)!r} is a regression model (head {config.get('head_name')!r}); "
+            "'imgclf evaluate' evaluates class heads only. Its test figures are in the run "
+            "folder's metrics.json ('imgclf report RUN_DIR' re-renders them)."
+        )
     classes = tuple(config.get("classes") or spec.classes)
     return SavedModel(path, run_dir, config, spec, classes, config.get("head") or spec.head)
 

@@ -161,6 +161,7 @@ def resume_config(
             f"its reports with 'imgclf report {run_dir}', or start a new run."
         )
     base = {k: v for k, v in saved.items() if k in field_names() and k != "task"}
+    base["head"] = saved.get("head_name") or "classes"  # "head" there is the head's kind
     given = {k: v for k, v in (options or {}).items() if v not in (None, ())}
     baseline = make_config(task, **base)
     config = make_config(task, config_file=config_file, **{**base, **given})

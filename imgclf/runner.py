@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from . import plugins
+from . import heads, plugins
 from .config import RunConfig
 from .data import labels as labelmap
 from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
 from .data.split import split_records
+from .data.splitfile import write_splits
 from .errors import ConfigError, DataError, PluginError
 from .evaluation import EvaluationResult
 from .faults import RunState, guarded_run, image_errors, resumable_dir
@@ -25,6 +26,7 @@ from .rundir import new_run_dir, write_csv, write_json
 from .strategy import output_root
 from .strategy import prepare as prepare_strategy
 from .tasks import TaskSpec
+from .thresholds import pick_threshold
 
 
 @dataclass
@@ -201,29 +203,41 @@ class PreparedData:
     skipped: Counter
     notes: list[str]
     checks: Preflight | None = None
+    head: Any = None
 
 
 def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = None) -> PreparedData:
     """Records mapped onto the task's classes, limited, checked (data/preflight.py), split."""
+    head = heads.select_head(config, task)
+    regression = head.kind == "regression"
     records, skipped, notes = load_records(config, task)
+    if regression:
+        records = heads.with_targets(records, head, skipped, config)
     records = limit_records(records, config.limit, config.seed)
     records, checks = preflight(records, config.strict, console)
     if checks.unreadable:
         skipped["unreadable image"] += len(checks.unreadable)
-    classes = labelmap.classes_present(records, task)
-    splits = split_records(records, config.seed, config.val_fraction, config.test_fraction)
+    classes = (
+        heads.run_classes(records, task) if regression else labelmap.classes_present(records, task)
+    )
+    splits = split_records(
+        records, config.seed, config.val_fraction, config.test_fraction, not regression
+    )
     for name in ("train", "val"):
         if not splits[name]:
             raise DataError(f"The {name} split is empty; add data or change the fractions.")
     missing = sorted({r.label for r in splits["test"]} - {r.label for r in splits["train"]})
-    if missing:
+    if missing and not regression:
         raise DataError(
             f"Class(es) {', '.join(missing)} occur in test but not in train; the model could "
             "never predict them. Add training images of them or leave them out with "
             "--set label_map.NAME=''."
         )
     check_split_copies(splits, checks, config.allow_leakage, config.drop_leaked)
-    return PreparedData(splits, classes, skipped, notes + notes_for(checks), checks)
+    notes += notes_for(checks)
+    if not regression:
+        head = task.head_for(classes)
+    return PreparedData(splits, classes, skipped, notes, checks, head)
 
 
 def data_summary(data: PreparedData) -> dict[str, Any]:
@@ -239,25 +253,6 @@ def data_summary(data: PreparedData) -> dict[str, Any]:
         "skipped": dict(data.skipped),
         **({"checks": data.checks.summary()} if data.checks else {}),
     }
-
-
-def youden_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
-    """The threshold maximising sensitivity + specificity - 1 (Youden's J)."""
-    from sklearn.metrics import roc_curve
-
-    if len(set(np.asarray(y_true).tolist())) < 2:
-        raise DataError("threshold=youden needs both classes in the validation split.")
-    fpr, tpr, thresholds = roc_curve(y_true, np.asarray(scores).reshape(-1))
-    best = int(np.argmax(tpr - fpr))
-    return float(min(max(thresholds[best], 1e-6), 1 - 1e-6))
-
-
-def pick_threshold(
-    config: RunConfig, head_kind: str, model: Any, val_ds: Any, y_val: np.ndarray
-) -> float:
-    if head_kind != "sigmoid" or not isinstance(config.threshold, str):
-        return float(config.threshold) if isinstance(config.threshold, float) else 0.5
-    return youden_threshold(y_val, model.predict(val_ds, verbose=0))
 
 
 def print_data(console: Console, data: PreparedData) -> None:
@@ -308,8 +303,11 @@ def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: in
         **config.to_dict(),
         "augmenter": augmenter_name(config.augmenter, task) or "none",
         "image_size": size,
-        "head": task.head,
+        "head": data.head.kind,
+        "head_name": config.head,
         "classes": list(data.classes),
+        **({"targets": list(data.head.targets)} if data.head.kind == "regression" else {}),
+        "references": heads.references_for(config, task),
         "data_summary": data_summary(data),
         "versions": versions(),
     }
@@ -324,6 +322,7 @@ def execute(
     from its last completed epoch (see faults.py).
     """
     check_names(config, task)
+    config = heads.adjust_config(config, task, console)
     prepare_strategy(config)  # before any TensorFlow op: the pre-flight decodes images
     data = prepare_data(config, task, console)
     print_data(console, data)
@@ -333,6 +332,7 @@ def execute(
     else:
         run_dir = new_run_dir(output_root(config), task.name, config.model)
     write_skipped(run_dir, data.checks)
+    write_splits(run_dir, data.splits)
     saved = saved_config(config, task, data, config.image_size or task.input_size)
     write_json(run_dir / "config.json", saved)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
@@ -340,7 +340,10 @@ def execute(
     hint = f"imgclf run {task.name} --resume {run_dir}"
     every = [r.path for part in data.splits.values() for r in part]
     with guarded_run(state, console, hint), image_errors(lambda: every, config.data):
-        return train_and_evaluate(config, task, data, run_dir, saved, console, state)
+        fit = train_and_evaluate
+        if data.head.kind == "regression":
+            from .regression import train_and_evaluate_regression as fit
+        return fit(config, task, data, run_dir, saved, console, state)
 
 
 def train_and_evaluate(
@@ -355,7 +358,7 @@ def train_and_evaluate(
     """Train, pick the threshold, predict the test split, write the artifacts, report."""
     from .training import set_seeds, train
 
-    head = task.head_for(data.classes)
+    head = data.head
     size = saved["image_size"]
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run_dir / "cache",

@@ -33,16 +33,23 @@ def pick_strategy(config: RunConfig | None = None) -> Any:
 
 
 def loss_for(head: Head) -> str:
+    """Cross-entropy for class heads; mean squared error for a regression head."""
+    if head.kind == "regression":
+        return "mean_squared_error"
     return "binary_crossentropy" if head.kind == "sigmoid" else "sparse_categorical_crossentropy"
 
 
 def compile_model(model: Any, head: Head, lr: float) -> Any:
+    """Adam with the head's loss; accuracy for class heads, RMSE (all targets pooled)
+    for a regression head (the per-target figures come from the evaluation)."""
     import keras
 
+    if head.kind == "regression":
+        metrics: list[Any] = [keras.metrics.RootMeanSquaredError(name="rmse")]
+    else:
+        metrics = ["accuracy"]
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr),
-        loss=loss_for(head),
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss_for(head), metrics=metrics
     )
     return model
 
@@ -162,7 +169,7 @@ def train(
     model, strategy = build_distributed(config, build, head, console)
     train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
     weights = None
-    if config.class_weight == "auto" and y_train is not None:
+    if config.class_weight == "auto" and y_train is not None and head.kind != "regression":
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
     steps = int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0 else None
     callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state)

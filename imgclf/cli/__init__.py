@@ -55,6 +55,8 @@ def main() -> None:
 
 from . import data as _data  # noqa: E402,F401
 from . import evaluate as _evaluate  # noqa: E402,F401
+from . import export as _export  # noqa: E402,F401
 from . import list as _list  # noqa: E402,F401  (registers commands)
+from . import predict as _predict  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 from . import run as _run  # noqa: E402,F401

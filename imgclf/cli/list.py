@@ -14,9 +14,11 @@ KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
 
 def _describe(kind: str, obj: object) -> str:
     if kind == "tasks":
+        from ..heads import describe_heads
+
         return (
             f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
-            f"{obj.head}, default model {obj.default_model}]"
+            f"{obj.head}, default model {obj.default_model}; heads: {describe_heads(obj)}]"
         ).strip()
     desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
     return desc.strip().splitlines()[0] if desc.strip() else ""

@@ -16,6 +16,12 @@ from .tfquiet import import_tensorflow_quietly
 @cli.command("run")
 @click.argument("task")
 @click.option("--model", "-m", help="Model name (see 'imgclf list models').")
+@click.option(
+    "--head",
+    metavar="NAME",
+    help="Output head: 'classes' (default) or one the task declares, e.g. 'va' for "
+    "face-emotion's valence/arousal regression (see 'imgclf list tasks').",
+)
 @click.option("--data", "-d", multiple=True, help="Data folder or CSV; repeat for several.")
 @click.option("--loader", help="Dataset loader (default: detected from --data).")
 @click.option("--epochs", type=int)

@@ -16,9 +16,12 @@ MEMORY_CACHE_BYTES = 3 * 1024**3
 
 
 def label_array(records: Sequence[Record], classes: Sequence[str], head: str):
-    """Class indices (softmax) or 0/1 floats for ``classes[1]`` (sigmoid)."""
+    """Class indices (softmax), 0/1 floats for ``classes[1]`` (sigmoid), or the
+    N x D float targets (regression)."""
     import numpy as np
 
+    if head == "regression":
+        return np.array([r.targets for r in records], dtype="float32")
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[r.label] for r in records], dtype="int32")
     return y.astype("float32") if head == "sigmoid" else y
@@ -30,12 +33,27 @@ def _pillow_pixels(path: bytes):
     return pillow_pixels(path.decode())
 
 
-def decode_image(path, size: int, pillow: Any = None):
+def crop_box(img, box):
+    """``img`` cut to ``box`` (x, y, width, height), clamped to the image: a box
+    reaching past an edge keeps what lies inside, and at least one pixel remains."""
+    import tensorflow as tf
+
+    box = tf.cast(box, tf.int32)
+    h, w = tf.shape(img)[0], tf.shape(img)[1]
+    x0 = tf.clip_by_value(box[0], 0, w - 1)
+    y0 = tf.clip_by_value(box[1], 0, h - 1)
+    x1 = tf.clip_by_value(box[0] + box[2], x0 + 1, w)
+    y1 = tf.clip_by_value(box[1] + box[3], y0 + 1, h)
+    return img[y0:y1, x0:x1, :]
+
+
+def decode_image(path, size: int, pillow: Any = None, box: Any = None):
     """Read one file into a ``size`` x ``size`` x 3 uint8 tensor (gray/RGBA -> RGB).
 
     ``pillow`` (a bool or a boolean tensor) sends the file through Pillow instead
     of ``tf.io`` (EXIF-rotated files, formats TensorFlow rejects). ``None`` with a
-    plain path (eager use) looks the file up in the pre-flight cache.
+    plain path (eager use) looks the file up in the pre-flight cache. ``box``
+    (x, y, width, height) crops before resizing (see ``crop_box``).
     """
     import tensorflow as tf
 
@@ -58,6 +76,8 @@ def decode_image(path, size: int, pillow: Any = None):
         img = with_pillow()
     else:
         img = tf.cond(pillow, with_pillow, native)
+    if box is not None:
+        img = crop_box(img, box)
     img = tf.image.resize(img, (size, size), antialias=True)
     img = tf.cast(tf.clip_by_value(tf.round(img), 0, 255), tf.uint8)
     img.set_shape((size, size, 3))
@@ -79,6 +99,18 @@ def pillow_paths_of(paths: Sequence[str]) -> frozenset[str]:
             "them ('imgclf data check PATH' lists them all)."
         )
     return frozenset(p for p, i in infos.items() if i.decoder == "pillow")
+
+
+def boxed_images(records: Sequence[Record], size: int, pillow_paths: Collection[str]):
+    """Decoded images cropped to each record's box (a record without one keeps its
+    whole image: its box covers everything and is clamped to it)."""
+    import tensorflow as tf
+
+    whole = (0, 0, 2**30, 2**30)
+    boxes = [r.box if r.box is not None else whole for r in records]
+    flags = [r.path in pillow_paths for r in records]
+    ds = tf.data.Dataset.from_tensor_slices(([r.path for r in records], flags, boxes))
+    return ds.map(lambda p, f, b: decode_image(p, size, f, b), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def cache_mode(n: int, size: int, mode: str) -> str:
@@ -106,6 +138,7 @@ def make_dataset(
 
     ``pillow_paths``: files to decode through Pillow (what the run's pre-flight
     found); ``None`` inspects the files here (cached), failing on unreadable ones.
+    Records with a ``box`` are cropped to it before resizing.
     """
     import tensorflow as tf
 
@@ -113,7 +146,9 @@ def make_dataset(
     paths = [r.path for r in records]
     if pillow_paths is None:
         pillow_paths = pillow_paths_of(paths)
-    if any(p in pillow_paths for p in paths):
+    if any(r.box is not None for r in records):
+        ds = boxed_images(records, image_size, pillow_paths)
+    elif any(p in pillow_paths for p in paths):
         flags = [p in pillow_paths for p in paths]
         ds = tf.data.Dataset.from_tensor_slices((paths, flags))
         ds = ds.map(lambda p, f: decode_image(p, image_size, f), num_parallel_calls=auto)

@@ -17,6 +17,9 @@ class Record:
 
     ``group`` keeps images of one person or patient in one split; ``split`` is
     set when the data set itself fixes it (split folders, a Usage column).
+    ``box`` (x, y, width, height in pixels) crops the image to a face before it
+    is resized (clamped to the image); ``targets`` are the values a regression
+    head learns (e.g. valence, arousal), ``None`` where the data set has none.
     """
 
     path: str
@@ -24,6 +27,8 @@ class Record:
     group: str | None = None
     split: str | None = None
     source: str = ""
+    box: tuple[int, int, int, int] | None = None
+    targets: tuple[float, ...] | None = None
 
 
 @dataclass

@@ -15,10 +15,13 @@ from ..errors import DataError
 from .records import Record
 
 
-def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int], list[int]]:
+def _carve(
+    records: list[Record], fraction: float, seed: int, stratify: bool = True
+) -> tuple[list[int], list[int]]:
     """Indices (keep, taken) with about ``fraction`` taken, stratified and grouped.
 
-    With too few images per class to stratify, the cut is random (still grouped).
+    With too few images per class to stratify, or ``stratify=False`` (a
+    regression head has no classes to balance), the cut is random (still grouped).
     """
     from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
@@ -26,7 +29,7 @@ def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int]
     if fraction <= 0 or n < 2:
         return list(range(n)), []
     k = max(2, round(1 / fraction))
-    labels = np.array([r.label for r in records])
+    labels = np.array([r.label if stratify else "" for r in records])
     groups = np.array([r.group or f"\0{i}" for i, r in enumerate(records)])
     if len(set(groups)) < 2:
         raise DataError(
@@ -50,13 +53,18 @@ def _carve(records: list[Record], fraction: float, seed: int) -> tuple[list[int]
 
 
 def split_records(
-    records: list[Record], seed: int, val_fraction: float = 0.1, test_fraction: float = 0.2
+    records: list[Record],
+    seed: int,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    stratify: bool = True,
 ) -> dict[str, list[Record]]:
     """Assign every record to train, val or test, and check nothing leaks.
 
     Records whose data set fixes their split keep it. Records without one (all of
     them, or those of a source without split folders) are carved into test, val
     and train by the fractions; a split no record fills is carved from train.
+    ``stratify=False`` cuts at random (grouped), for heads without classes.
     """
     given: dict[str | None, list[Record]] = defaultdict(list)
     for r in records:
@@ -65,18 +73,18 @@ def split_records(
     train, val, test = given.get("train", []), given.get("val", []), given.get("test", [])
     carved_test = bool(free) or not test
     if free:
-        keep, taken = _carve(free, test_fraction, seed)
+        keep, taken = _carve(free, test_fraction, seed, stratify)
         test, free = test + [free[i] for i in taken], [free[i] for i in keep]
         if val:  # the data set has a val split: give it its share of the free records
-            keep, taken = _carve(free, val_fraction / (1 - test_fraction), seed + 1)
+            keep, taken = _carve(free, val_fraction / (1 - test_fraction), seed + 1, stratify)
             val, free = val + [free[i] for i in taken], [free[i] for i in keep]
         train = train + free
     if not test:
-        keep, taken = _carve(train, test_fraction, seed)
+        keep, taken = _carve(train, test_fraction, seed, stratify)
         train, test = [train[i] for i in keep], [train[i] for i in taken]
     if not val:
         frac = val_fraction / (1 - test_fraction) if carved_test else val_fraction
-        keep, taken = _carve(train, frac, seed + 1)
+        keep, taken = _carve(train, frac, seed + 1, stratify)
         train, val = [train[i] for i in keep], [train[i] for i in taken]
     splits = {"train": train, "val": val, "test": test}
     for name, part in splits.items():

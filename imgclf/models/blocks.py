@@ -8,10 +8,13 @@ from ..tasks import Head
 
 
 def output_layer(x: Any, head: Head, name: str = "predictions") -> Any:
-    """The task's output: softmax over the classes, or one sigmoid unit."""
+    """The task's output: softmax over the classes, one sigmoid unit, or one unit
+    per regression target (``head.activation``, linear when None)."""
     import keras
 
-    activation = "sigmoid" if head.kind == "sigmoid" else "softmax"
+    activation = {"sigmoid": "sigmoid", "regression": head.activation or "linear"}.get(
+        head.kind, "softmax"
+    )
     return keras.layers.Dense(head.units, activation=activation, name=name, dtype="float32")(x)
 
 

@@ -80,6 +80,10 @@ def load_result(folder: str | Path) -> EvaluationResult:
     if not folder.is_dir():
         raise DataError(f"Run folder {str(folder)!r} does not exist.")
     config = read_config(folder)
+    if config.get("head") == "regression":
+        from ..regression import load_regression_result
+
+        return load_regression_result(folder, config, read_history(folder / "history.csv"))
     try:
         classes, head = tuple(config["classes"]), config.get("head", "softmax")
     except KeyError:

@@ -85,6 +85,10 @@ def print_evaluation_notes(evaluation: dict[str, Any], console: Console) -> None
 
 def report_console(result: EvaluationResult, run_dir: Path, console: Console) -> None:
     """Summary, per-class table and confusion matrix in the terminal."""
+    if result.head == "regression":
+        from .regression import report_console_regression
+
+        return report_console_regression(result, run_dir, console)
     metrics = result.metrics
     evaluation = (result.data_summary or {}).get("evaluation")
     if evaluation:
@@ -94,3 +98,12 @@ def report_console(result: EvaluationResult, run_dir: Path, console: Console) ->
     console.print(escape(detail_line(metrics)))
     console.print(per_class_table(metrics))
     console.print(confusion_table(metrics))
+    print_references(result, console)
+
+
+def print_references(result: EvaluationResult, console: Console) -> None:
+    """The task's published figures next to this run's (see reference.py)."""
+    from .reference import comparisons
+
+    for ref in comparisons(result):
+        console.print(escape(ref["line"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.markup import escape as rich_escape
 
 from ..evaluation import EvaluationResult
 from .common import PLOTS_DIR, atomic_write_bytes, fmt
-from .plots import PLOTS, render_plots
+from .plots import PLOTS, Plot, plots_for, render_plots
 from .samples import confidence
 
 REPORT_FILE = "report.html"
@@ -128,10 +129,18 @@ def evaluation_section(evaluation: dict[str, Any] | None) -> str:
 WIDE_PLOTS = ("samples.png", "gradcam.png")
 
 
-def plots_section(images: dict[str, bytes]) -> str:
+def reference_section(result: EvaluationResult) -> str:
+    """The task's published figures next to this run's (see reference.py)."""
+    from .reference import comparisons
+
+    lines = [escape(ref["line"]) for ref in comparisons(result)]
+    return "<h2>Compared with the paper</h2><p>" + "<br>".join(lines) + "</p>" if lines else ""
+
+
+def plots_section(images: dict[str, bytes], plots: Sequence[Plot] = PLOTS) -> str:
     """Every plot as an embedded PNG with title and caption."""
     parts = []
-    for plot in PLOTS:
+    for plot in plots:
         if plot.file in images:
             data = base64.b64encode(images[plot.file]).decode("ascii")
             wide = " class=wide" if plot.file in WIDE_PLOTS else ""
@@ -219,6 +228,10 @@ def config_section(config: dict[str, Any]) -> str:
 
 def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes]) -> str:
     """The whole report as one HTML string."""
+    if result.head == "regression":
+        from .regression import render_regression_html
+
+        return render_regression_html(result, run_dir, images)
     cfg, m = result.config or {}, result.metrics
     evaluation = (result.data_summary or {}).get("evaluation")
     title = f"{cfg.get('task', 'imgclf')} \u00b7 {cfg.get('model', 'model')}"
@@ -230,6 +243,7 @@ def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes
             f"{m['n']} images evaluated \u00b7 classes: {escape(', '.join(result.classes))}</p>",
             evaluation_section(evaluation),
             summary_section(m),
+            reference_section(result),
             per_class_section(m),
             plots_section(images),
             mistakes_section(result),
@@ -247,10 +261,10 @@ def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes
 
 def plot_images(result: EvaluationResult, run_dir: Path) -> dict[str, bytes]:
     """The run's PNG plots; drawn first when ``plots/`` holds none."""
-    folder = Path(run_dir) / PLOTS_DIR
-    if not any((folder / p.file).is_file() for p in PLOTS):
+    folder, plots = Path(run_dir) / PLOTS_DIR, plots_for(result)
+    if not any((folder / p.file).is_file() for p in plots):
         render_plots(result, run_dir)
-    return {p.file: (folder / p.file).read_bytes() for p in PLOTS if (folder / p.file).is_file()}
+    return {p.file: (folder / p.file).read_bytes() for p in plots if (folder / p.file).is_file()}
 
 
 def report_html(result: EvaluationResult, run_dir: Path, console: Console) -> None:

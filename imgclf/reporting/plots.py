@@ -315,11 +315,20 @@ PLOTS = (
 )
 
 
+def plots_for(result: EvaluationResult) -> tuple[Plot, ...]:
+    """The figures of ``result``: PLOTS, or the regression ones (regression.py)."""
+    if result.head == "regression":
+        from .regression import regression_plots
+
+        return regression_plots(result)
+    return PLOTS
+
+
 def render_plots(result: EvaluationResult, run_dir: Path) -> tuple[list[Path], dict[str, str]]:
     """Draw every plot into ``run_dir/plots``; return (written files, {file: error})."""
     out, written, failed = Path(run_dir) / PLOTS_DIR, [], {}
     out.mkdir(parents=True, exist_ok=True)
-    for plot in PLOTS:
+    for plot in plots_for(result):
         try:
             fig = plot.draw(result, Path(run_dir))
             if fig is not None:

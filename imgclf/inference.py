@@ -1,0 +1,202 @@
+"""Predictors: one interface over a Keras model, an exported SavedModel and a TFLite file.
+
+``imgclf predict`` and ``imgclf export`` run images through whichever format the
+user has; each predictor takes float32 batches in [0, 1] (what the pipeline
+makes) and returns scores, so everything downstream is format-blind. What the
+outputs mean (classes, head, threshold, image size) comes from the run's
+``config.json`` or, for an exported file, the ``.json`` written beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, ModelError
+
+
+@dataclass
+class ModelInfo:
+    """What a model's outputs mean, and the image size it takes."""
+
+    classes: tuple[str, ...]
+    head: str
+    image_size: int
+    threshold: float = 0.5
+    task: str | None = None
+    run_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "classes": list(self.classes),
+            "head": self.head,
+            "image_size": self.image_size,
+            "threshold": self.threshold,
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            **self.extra,
+        }
+
+
+def sidecar_of(path: Path) -> Path:
+    """Where an exported model's ModelInfo is kept: ``model.tflite`` -> ``model.json``;
+    a SavedModel folder keeps ``imgclf.json`` inside."""
+    return path / "imgclf.json" if path.is_dir() else path.with_suffix(".json")
+
+
+def read_sidecar(path: Path) -> ModelInfo:
+    side = sidecar_of(path)
+    if not side.is_file():
+        raise ModelError(
+            f"{path} has no {side.name} beside it saying what its outputs mean; export it "
+            "with 'imgclf export', which writes one."
+        )
+    data = json.loads(side.read_text(encoding="utf-8"))
+    run_dir = Path(data["run_dir"]) if data.get("run_dir") else None
+    known = {"task", "classes", "head", "image_size", "threshold", "run_dir"}
+    return ModelInfo(
+        tuple(data["classes"]), data["head"], int(data["image_size"]),
+        float(data.get("threshold", 0.5)), data.get("task"), run_dir,
+        {k: v for k, v in data.items() if k not in known},
+    )  # fmt: skip
+
+
+class KerasPredictor:
+    """A ``.keras`` model (or a run folder's), run in inference mode."""
+
+    format = "keras"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = self.model(batch, training=False)
+        return out.numpy() if hasattr(out, "numpy") else np.asarray(out)
+
+
+class SavedModelPredictor:
+    """A SavedModel folder written by ``imgclf export --format savedmodel``."""
+
+    format = "savedmodel"
+
+    def __init__(self, path: Path) -> None:
+        import tensorflow as tf
+
+        self.loaded = tf.saved_model.load(str(path))
+        self.fn = self.loaded.signatures["serving_default"]
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = self.fn(image=batch.astype("float32"))
+        return next(iter(out.values())).numpy()
+
+
+def tflite_interpreter(model: str | Path | bytes, threads: int | None = None) -> Any:
+    """A TFLite interpreter: LiteRT's when installed, else TensorFlow's (deprecated
+    there, still shipped in 2.21)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+
+        Interpreter = tf.lite.Interpreter
+    kw = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Interpreter(**kw, num_threads=threads)
+
+
+class TFLitePredictor:
+    """A ``.tflite`` file; batches of any size (the input is resized when it changes)."""
+
+    format = "tflite"
+
+    def __init__(self, path: str | Path | bytes, threads: int | None = None) -> None:
+        self.interpreter = tflite_interpreter(path, threads)
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.batch = -1
+
+    def _resize(self, n: int) -> None:
+        if n != self.batch:
+            shape = [n, *self.input["shape"][1:]]
+            self.interpreter.resize_tensor_input(self.input["index"], shape)
+            self.interpreter.allocate_tensors()
+            self.batch = n
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self._resize(len(batch))
+        x = np.asarray(batch, dtype="float32")
+        scale, zero = self.input["quantization"]
+        if scale:  # an integer input: quantize as the converter calibrated it
+            x = np.round(x / scale + zero)
+        self.interpreter.set_tensor(self.input["index"], x.astype(self.input["dtype"]))
+        self.interpreter.invoke()
+        y = self.interpreter.get_tensor(self.output["index"])
+        scale, zero = self.output["quantization"]
+        return (y.astype("float32") - zero) * scale if scale else y.astype("float32")
+
+
+def info_from_run(saved: Any, model: Any) -> ModelInfo:
+    """ModelInfo of a run folder or ``.keras`` file resolved by external.resolve_model."""
+    from .reporting.artifacts import threshold_of
+
+    size = int(saved.config.get("image_size") or model.input_shape[1])
+    return ModelInfo(
+        saved.classes, saved.head, size, threshold_of(saved.config) if saved.config else 0.5,
+        saved.task.name, saved.run_dir,
+    )  # fmt: skip
+
+
+def load_predictor(
+    path: str | Path, task: str | None = None, unsafe: bool = False, threads: int | None = None
+) -> tuple[Any, ModelInfo]:
+    """(predictor, ModelInfo) for a run folder, ``.keras``, ``.tflite`` or SavedModel folder."""
+    p = Path(path)
+    if not p.exists():
+        raise ModelError(
+            f"No model at {str(path)!r}: give a run folder, a .keras or .tflite file, or "
+            "a SavedModel folder written by 'imgclf export'."
+        )
+    if p.suffix == ".tflite":
+        return TFLitePredictor(p, threads), read_sidecar(p)
+    if p.is_dir() and (p / "saved_model.pb").is_file():
+        return SavedModelPredictor(p), read_sidecar(p)
+    if p.is_file() and p.suffix != ".keras":
+        raise ConfigError(
+            f"{str(path)!r} is not a model imgclf reads: give a run folder, a .keras or "
+            ".tflite file, or a SavedModel folder."
+        )
+    from .api import load_model
+    from .external import check_outputs, resolve_model
+
+    regression = regression_info(p)
+    if regression is not None:
+        model = load_model(p, unsafe=unsafe)
+        regression.image_size = regression.image_size or int(model.input_shape[1])
+        return KerasPredictor(model), regression
+    saved = resolve_model(p, task)
+    model = load_model(saved.path, unsafe=unsafe)
+    check_outputs(model, saved)
+    return KerasPredictor(model), info_from_run(saved, model)
+
+
+def regression_info(path: Path) -> ModelInfo | None:
+    """ModelInfo of a regression run's model (its outputs are the targets), else None."""
+    from .reporting.artifacts import read_config
+
+    run_dir = path if path.is_dir() else path.parent
+    if not (run_dir / "config.json").is_file():
+        return None
+    config = read_config(run_dir)
+    if config.get("head") != "regression":
+        return None
+    return ModelInfo(
+        tuple(config.get("targets") or ()), "regression", int(config.get("image_size") or 0),
+        task=config.get("task"), run_dir=run_dir, extra={"head_name": config.get("head_name")},
+    )  # fmt: skip
