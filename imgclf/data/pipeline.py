@@ -13,6 +13,22 @@ from typing import Any
 from .records import Record
 
 MEMORY_CACHE_BYTES = 3 * 1024**3
+# Decoded images held by the shuffle buffer: bounded, so memory does not grow with
+# the data set (at 128 px: 1,365 images; at 48 px: all of FER2013's 9,709 per 64 MiB).
+SHUFFLE_BYTES = 64 * 1024**2
+
+
+def shuffle_buffer(n: int, size: int) -> int:
+    return max(1, min(n, max(256, SHUFFLE_BYTES // (size * size * 3))))
+
+
+def permuted(records: Sequence[Record], seed: int) -> list[Record]:
+    """The records in a seeded random order: loaders list images class by class, and a
+    bounded shuffle buffer over that order would fill batches from one class."""
+    import numpy as np
+
+    order = np.random.default_rng(seed).permutation(len(records))
+    return [records[i] for i in order]
 
 
 def label_array(records: Sequence[Record], classes: Sequence[str], head: str):
@@ -143,6 +159,8 @@ def make_dataset(
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
+    if training:
+        records = permuted(records, seed)
     paths = [r.path for r in records]
     if pillow_paths is None:
         pillow_paths = pillow_paths_of(paths)
@@ -165,7 +183,8 @@ def make_dataset(
         cache_dir.mkdir(parents=True, exist_ok=True)
         ds = ds.cache(str(cache_dir / name))
     if training:
-        ds = ds.shuffle(min(len(paths), 10_000), seed=seed, reshuffle_each_iteration=True)
+        buffer = shuffle_buffer(len(paths), image_size)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
 
     def scale(x, *rest):
