@@ -51,3 +51,17 @@ def test_cache_mode_auto_switches_to_disk_for_large_sets():
     assert cache_mode(1000, 48, "auto") == "memory"
     assert cache_mode(10_000_000, 128, "auto") == "disk"
     assert cache_mode(10, 8, "none") == "none"
+
+
+def test_training_order_is_seeded_and_the_shuffle_buffer_is_bounded(tmp_path):
+    """Class-grouped records (as loaders list them) give mixed batches from the first
+    step, the same for the same seed; the buffer holds at most 64 MiB of pixels."""
+    from imgclf.data.pipeline import permuted, shuffle_buffer
+
+    assert shuffle_buffer(100_000, 128) == 64 * 1024**2 // (128 * 128 * 3) == 1365
+    assert shuffle_buffer(100_000, 48) == 9709 and shuffle_buffer(50, 128) == 50
+    recs = [Record(f"{c}{i}.png", c) for c in ("a", "b") for i in range(500)]
+    assert permuted(recs, 3) == permuted(recs, 3) != permuted(recs, 4)
+    assert sorted(r.path for r in permuted(recs, 3)) == sorted(r.path for r in recs)
+    first_half = [r.label for r in permuted(recs, 3)[:500]]
+    assert 200 < first_half.count("a") < 300  # both classes early, not 500 of one
