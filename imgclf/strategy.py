@@ -24,7 +24,7 @@ from typing import Any
 from .errors import ConfigError
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")
-MIXED_PRECISION = ("off", "on", "force")
+MIXED_PRECISION = ("off", "on", "force", "bfloat16")
 _CLASS_NAMES = {  # the names users know, for TensorFlow's implementation classes
     "CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
     "_DefaultDistributionStrategy": "default",
@@ -149,15 +149,18 @@ def is_multi_worker(strategy: Any) -> bool:
 def policy_for(config: Any, strategy: Any) -> str | None:
     """The Keras dtype policy for ``--mixed-precision``: None when off.
 
-    mixed_bfloat16 on a TPU, mixed_float16 on a GPU. On a CPU mixed precision is
-    slower, not faster, so it is refused unless forced (then mixed_float16, the GPU
-    setting, to try a GPU configuration on a CPU).
+    mixed_bfloat16 on a TPU, mixed_float16 on a GPU. On a CPU float16 is slower, not
+    faster, so ``on`` is refused there unless forced (then mixed_float16, the GPU
+    setting, to try a GPU configuration on a CPU). ``bfloat16`` picks mixed_bfloat16
+    on any device: CPUs with AVX512_BF16 or AMX gain from it (docs/benchmarks.md).
     """
     import tensorflow as tf
 
     mode = getattr(config, "mixed_precision", "off")
     if mode == "off":
         return None
+    if mode == "bfloat16":
+        return "mixed_bfloat16"
     if isinstance(strategy, tf.distribute.TPUStrategy):
         return "mixed_bfloat16"
     if gpu_count() or mode == "force":

@@ -221,6 +221,14 @@ def test_forced_mixed_precision_on_cpu(tiny, tmp_path):
     assert keras.config.dtype_policy().name == before  # the global policy is restored
 
 
+def test_bfloat16_mixed_precision_on_cpu(tiny, tmp_path):
+    result = run_tiny("tiny-task", tiny.data, tmp_path, mixed_precision="bfloat16")
+    layers = {layer.name: layer.dtype_policy.name for layer in result.model.layers}
+    assert layers["conv"] == "mixed_bfloat16" and layers["predictions"] == "float32"
+    assert type(result.model.optimizer).__name__ != "LossScaleOptimizer"  # no scaling needed
+    assert 0 <= result.metrics["accuracy"] <= 1
+
+
 def test_tensorboard_logs_in_the_run_folder(tiny, tmp_path):
     import importlib.util
 
