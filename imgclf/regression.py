@@ -151,23 +151,12 @@ def train_and_evaluate_regression(
     predict the test split, write predictions and metrics, report."""
     import shutil
 
-    from . import plugins
     from .data.pipeline import label_array
     from .rundir import write_json
-    from .runner import Pipelines, RunResult, build_augmenter, render_reports
-    from .training import set_seeds, train
+    from .runner import RunResult, fit_model, render_reports
 
-    head, size = data.head, saved["image_size"]
-    set_seeds(config.seed)
-    pipes = Pipelines(data, head, size, config, run_dir / "cache",
-                      build_augmenter(config, task))  # fmt: skip
-    builder = plugins.registries()["models"].get(config.model)
-    model, history = train(
-        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
-        pipes.ds("val"), run_dir, console, extra_callbacks=plugins.callbacks_for(config),
-        state=state,
-    )  # fmt: skip
-    state.update(trained=True)
+    head = data.head
+    model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
     test = data.splits["test"]
     result = RegressionResult(
         y_true=label_array(test, head.targets, "regression"),

@@ -346,6 +346,34 @@ def execute(
         return fit(config, task, data, run_dir, saved, console, state)
 
 
+def fit_model(
+    config: RunConfig,
+    task: TaskSpec,
+    data: PreparedData,
+    run_dir: Path,
+    saved: dict[str, Any],
+    console: Console,
+    state: RunState,
+) -> tuple[Any, dict[str, list[float]], Pipelines]:
+    """Seed, build the pipelines and the model, train: (model, history, pipelines).
+    Every head trains here; class weights only for a class head."""
+    from .training import set_seeds, train
+
+    head, size = data.head, saved["image_size"]
+    set_seeds(config.seed)
+    pipes = Pipelines(data, head, size, config, run_dir / "cache",
+                      build_augmenter(config, task))  # fmt: skip
+    builder = plugins.registries()["models"].get(config.model)
+    y_train = None if head.kind == "regression" else pipes.labels("train")
+    model, history = train(
+        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
+        pipes.ds("val"), run_dir, console, y_train=y_train,
+        extra_callbacks=plugins.callbacks_for(config), state=state,
+    )  # fmt: skip
+    state.update(trained=True)
+    return model, history, pipes
+
+
 def train_and_evaluate(
     config: RunConfig,
     task: TaskSpec,
@@ -356,20 +384,8 @@ def train_and_evaluate(
     state: RunState,
 ) -> RunResult:
     """Train, pick the threshold, predict the test split, write the artifacts, report."""
-    from .training import set_seeds, train
-
     head = data.head
-    size = saved["image_size"]
-    set_seeds(config.seed)
-    pipes = Pipelines(data, head, size, config, run_dir / "cache",
-                      build_augmenter(config, task))  # fmt: skip
-    builder = plugins.registries()["models"].get(config.model)
-    model, history = train(
-        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
-        pipes.ds("val"), run_dir, console, y_train=pipes.labels("train"),
-        extra_callbacks=plugins.callbacks_for(config), state=state,
-    )  # fmt: skip
-    state.update(trained=True)
+    model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
     threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
     if head.kind == "sigmoid":
         saved.update(threshold=threshold, threshold_rule=str(config.threshold))

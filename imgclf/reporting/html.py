@@ -226,6 +226,16 @@ def config_section(config: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page around ``body``."""
+    return (
+        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)} \u2013 imgclf report</title><style>{CSS}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
 def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes]) -> str:
     """The whole report as one HTML string."""
     if result.head == "regression":
@@ -251,12 +261,7 @@ def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes
             config_section(cfg),
         )
     )
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)} \u2013 imgclf report</title><style>{CSS}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
+    return page(title, body)
 
 
 def plot_images(result: EvaluationResult, run_dir: Path) -> dict[str, bytes]:

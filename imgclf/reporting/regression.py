@@ -106,7 +106,7 @@ def regression_plots(result: Any) -> tuple[Plot, ...]:
 
 def render_regression_html(result: Any, run_dir: Path, images: dict[str, bytes]) -> str:
     """The report page of a regression run."""
-    from .html import CSS, config_section, data_section, plots_section, reference_section, table
+    from .html import config_section, data_section, page, plots_section, reference_section, table
 
     cfg, m = result.config or {}, result.metrics
     title = f"{cfg.get('task', 'imgclf')} \u00b7 {cfg.get('model', 'model')} \u00b7 head " + str(
@@ -129,9 +129,4 @@ def render_regression_html(result: Any, run_dir: Path, images: dict[str, bytes])
             config_section(cfg),
         )
     )
-    return (
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)} \u2013 imgclf report</title><style>{CSS}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
+    return page(title, body)
