@@ -6,6 +6,7 @@ Full-size training: expect 15-40 minutes per face model on 2 CPU cores.
     python benchmarks/accuracy.py                           # all four models
     python benchmarks/accuracy.py --models reshi2021        # the covid model only (~3 min)
     python benchmarks/accuracy.py --models alexnet --epochs 5 --quantize none,int8
+    python benchmarks/accuracy.py --models alexnet --mixed-precision bfloat16
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(RUNS))
     ap.add_argument("--epochs", type=int, help="default: the task's (early stopping on)")
     ap.add_argument("--quantize", default="none,dynamic,int8", help="TFLite variants to compare")
+    ap.add_argument("--mixed-precision", default="off", choices=["off", "bfloat16"])
     ap.add_argument("--output", help="keep the run folders here (default: a temporary folder)")
     args = ap.parse_args()
     from rich.console import Console
@@ -44,13 +46,14 @@ def main() -> None:
             task, data, options = RUNS[model]
             if args.epochs:
                 options = {**options, "epochs": args.epochs}
+            options = {**options, "mixed_precision": args.mixed_precision}
             with Timer() as t:
                 run = imgclf.run(task, model, need(data), output=out, report=["json"],
                                  console=Console(file=io.StringIO()), **options)  # fmt: skip
             m, epochs = run.metrics, len(run.result.history.get("loss", []))
-            rows.append([model, data.name, m["n"], f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}",
-                         f"{m['balanced_accuracy']:.4f}", epochs, f"{t.seconds / 60:.1f}",
-                         str(run.run_dir)])  # fmt: skip
+            rows.append([model, args.mixed_precision, data.name, m["n"], f"{m['accuracy']:.4f}",
+                         f"{m['macro_f1']:.4f}", f"{m['balanced_accuracy']:.4f}", epochs,
+                         f"{t.seconds / 60:.1f}", str(run.run_dir)])  # fmt: skip
             print(table(HEADER, rows[-1:]), flush=True)
             for q in args.quantize.split(","):
                 exported, cmp = imgclf.export(run.run_dir, "tflite", q)
@@ -67,8 +70,8 @@ def main() -> None:
     print(table(LITE, lite_rows))
 
 
-HEADER = ["model", "data", "test images", "accuracy", "macro-F1", "balanced acc", "epochs",
-          "minutes", "run folder"]  # fmt: skip
+HEADER = ["model", "precision", "data", "test images", "accuracy", "macro-F1", "balanced acc",
+          "epochs", "minutes", "run folder"]  # fmt: skip
 LITE = ["model", "tflite quantize", "size MB", "keras acc", "tflite acc", "acc delta",
         "macro-F1 delta", "label agreement"]  # fmt: skip
 

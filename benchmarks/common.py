@@ -11,7 +11,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +96,21 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+@contextmanager
+def stock_keras_layers() -> Iterator[None]:
+    """Build and train imgclf's models as a notebook writes them: Keras' own
+    (unfused) batch norm, and a bias on every convolution. Same architecture."""
+    import keras
+
+    from imgclf.models import blocks, layers
+
+    call, defaults = layers.BatchNormalization.call, blocks.conv_bn_relu.__defaults__
+    layers.BatchNormalization.call = keras.layers.BatchNormalization.call
+    blocks.conv_bn_relu.__defaults__ = (*defaults[:-1], True)  # use_bias=True
+    try:
+        yield
+    finally:
+        layers.BatchNormalization.call = call
+        blocks.conv_bn_relu.__defaults__ = defaults

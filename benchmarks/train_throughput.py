@@ -1,15 +1,18 @@
 """Training throughput of ``imgclf run`` against the notebook way, side by side.
 
 The notebook way: every image decoded (Pillow) into one float32 numpy array, then
-``model.fit`` on the arrays with Keras' default batch size 32. imgclf: the same
-model, the same training and validation images (read back from the run's
-splits.csv), its streaming tf.data pipeline. Throughput is training images per
+``model.fit`` on the arrays with Keras' default batch size 32, twice: with the
+architecture written as a notebook writes it ("stock": Keras' own batch norm, a
+bias on every conv) and with imgclf's model itself (fused batch norm, no conv
+bias before a batch norm). imgclf: the same training and validation images (read
+back from the run's splits.csv), its streaming tf.data pipeline. Throughput is training images per
 second of an epoch's training phase (validation excluded), the fastest of the
 epochs after the first (the median in brackets); the first traces the graph and
 fills the cache, so the one-off costs (decoding / first epoch) are printed apart.
 
     python benchmarks/train_throughput.py                # all models, 2,000 images
     python benchmarks/train_throughput.py --models alexnet --images 1000 --epochs 3
+    python benchmarks/train_throughput.py --mixed-precision bfloat16   # imgclf side only
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import LFW, XRAY, Timer, machine, need, table, train_flops
+from common import LFW, XRAY, Timer, machine, need, stock_keras_layers, table, train_flops
 
 import imgclf
 from imgclf import hookimpl
@@ -77,7 +80,9 @@ def steady(timer: EpochTimer, n: int) -> tuple[float, float, float]:
     return n / min(later), n / statistics.median(later), timer.train_seconds[0]
 
 
-def run_imgclf(model: str, spec: dict, images: int, epochs: int, augmenter: str, out: Path):
+def run_imgclf(
+    model: str, spec: dict, images: int, epochs: int, augmenter: str, precision: str, out: Path
+):
     from rich.console import Console
 
     timer = EpochTimer()
@@ -86,6 +91,7 @@ def run_imgclf(model: str, spec: dict, images: int, epochs: int, augmenter: str,
             spec["task"], model, spec["data"], image_size=spec["size"], epochs=epochs,
             patience=epochs, limit=images, augmenter=augmenter, report=[], output=out,
             console=Console(file=io.StringIO()), drop_leaked=True, label_map=spec["label_map"],
+            mixed_precision=precision,
         )  # fmt: skip
     splits = {"train": [], "val": []}
     with open(result.run_dir / "splits.csv", newline="") as fh:
@@ -129,6 +135,10 @@ def main() -> None:
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--images", type=int, default=2000, help="face images (covid: all 148+40)")
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument(
+        "--mixed-precision", default="off", choices=["off", "bfloat16"],
+        help="imgclf's precision (the notebook way stays float32, as notebooks run)",
+    )  # fmt: skip
     ap.add_argument("--augmenter", default="none", help="imgclf's augmenter ('none': same work)")
     args = ap.parse_args()
     print(machine())
@@ -138,29 +148,43 @@ def main() -> None:
         need(spec["data"])
         with tempfile.TemporaryDirectory() as out:
             t_i, splits, classes = run_imgclf(
-                model, spec, args.images, args.epochs, args.augmenter, Path(out)
+                model,
+                spec,
+                args.images,
+                args.epochs,
+                args.augmenter,
+                args.mixed_precision,
+                Path(out),
             )
         n = len(splits["train"])
-        t_n, decode_s, array_bytes = run_notebook(model, spec, splits, classes, args.epochs)
+        with stock_keras_layers():
+            t_s, decode_s, array_bytes = run_notebook(model, spec, splits, classes, args.epochs)
+        t_n, _, _ = run_notebook(model, spec, splits, classes, args.epochs)
         ips_i, med_i, first_i = steady(t_i, n)
-        ips_n, med_n, first_n = steady(t_n, n)
+        ips_s, med_s, first_s = steady(t_s, n)
+        ips_n, med_n, _ = steady(t_n, n)
         net = imgclf.build_model(model, spec["task"], (spec["size"],) * 2 + (3,), classes)
         gflop = train_flops(net) * ips_i / 1e9
         rows.append((
-            model, spec["size"], n, f"{ips_n:.1f} ({med_n:.0f})", f"{decode_s + first_n:.1f}",
-            f"{ips_i:.1f} ({med_i:.0f})", f"{first_i:.1f}", f"{ips_i / ips_n:.2f}x", f"{gflop:.0f}",
+            model, spec["size"], n, f"{ips_s:.1f} ({med_s:.0f})", f"{ips_n:.1f} ({med_n:.0f})",
+            f"{decode_s + first_s:.1f}", f"{ips_i:.1f} ({med_i:.0f})", f"{first_i:.1f}",
+            f"{ips_i / ips_s:.2f}x", f"{ips_i / ips_n:.2f}x", f"{gflop:.0f}",
             f"{array_bytes / 1e6:.0f}",
         ))  # fmt: skip
         print(table(HEADER, rows[-1:]), flush=True)
     print()
-    print(f"imgclf augmenter: {args.augmenter}; epochs {args.epochs}")
+    print(
+        f"imgclf augmenter: {args.augmenter}; imgclf precision: {args.mixed_precision}; "
+        f"epochs {args.epochs}"
+    )
     print(table(HEADER, rows))
 
 
 HEADER = [
-    "model", "px", "train images", "notebook img/s (median)",
-    "notebook one-off s (decode + epoch 1)", "imgclf img/s (median)", "imgclf epoch 1 s",
-    "ratio", "imgclf GFLOP/s", "notebook arrays MB",
+    "model", "px", "train images", "notebook stock img/s (median)",
+    "notebook imgclf model img/s (median)", "notebook one-off s (decode + epoch 1)",
+    "imgclf img/s (median)", "imgclf epoch 1 s", "ratio to stock", "ratio to same model",
+    "imgclf GFLOP/s", "notebook arrays MB",
 ]  # fmt: skip
 
 if __name__ == "__main__":

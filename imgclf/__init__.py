@@ -26,7 +26,7 @@ from .data.split import split_records
 from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
 from .evaluation import EvaluationResult
 from .hookspecs import hookimpl
-from .models import conv_bn_relu, depthwise_separable, output_layer
+from .models import batch_norm, conv_bn_relu, depthwise_separable, output_layer
 from .prediction import collect_images
 from .regression import RegressionResult
 from .runner import RunResult
@@ -48,6 +48,7 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "TaskSpec",
+    "batch_norm",
     "build_model",
     "cached_folder",
     "collect_images",

@@ -99,6 +99,8 @@ def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
     """
     import keras
 
+    from .models import layers  # noqa: F401  (registers imgclf's layers for loading)
+
     unsafe = _UNSAFE.get() if unsafe is None else unsafe
     p = Path(path)
     if p.is_dir():

@@ -33,7 +33,7 @@ def aug_cnn(input_shape, head):
     x = keras.layers.RandomFlip("horizontal", name="flip")(inputs)
     x = keras.layers.RandomRotation(0.1, name="rotate")(x)
     x = keras.layers.Conv2D(8, 3, name="conv")(x)
-    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = imgclf.batch_norm(x, "bn")
     x = keras.layers.Dropout(0.5, name="drop")(x)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     return keras.Model(inputs, imgclf.output_layer(x, head), name="aug")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imgclf import Head, ModelError, output_layer
+from imgclf import Head, ModelError, batch_norm, output_layer
 
 FILTERS = (64, 64, 128, 128, 256)
 DENSE_UNITS = (512, 256)
@@ -83,7 +83,7 @@ def reshi2021(input_shape: Sequence[int], head: Head):
             filters, 3, padding="valid", activation="relu", name=f"block{i}_conv"
         )(x)
         x = keras.layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
-        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"block{i}_bn")(x)
+        x = batch_norm(x, f"block{i}_bn", momentum=BN_MOMENTUM)
         x = keras.layers.Dropout(0.2, name=f"block{i}_dropout")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     for i, units in enumerate(DENSE_UNITS, start=1):

@@ -1,8 +1,9 @@
 """The three networks of Hewitt & Gunes 2018, "CNN-based Facial Affect Analysis on
 Mobile Devices" (arXiv:1807.08775), built as in the paper's tables.
 
-At 128x128x3 with 8 classes: alexnet 3,459,176, vggnet 3,747,608 and mobilenet
-3,237,064 parameters. Every layer is named so Grad-CAM and export can find it.
+At 128x128x3 with 8 classes: alexnet 3,458,808, vggnet 3,746,872 and mobilenet
+3,237,064 parameters (convolutions feeding a batch norm carry no bias; see
+``imgclf.conv_bn_relu``). Every layer is named so Grad-CAM and export can find it.
 """
 
 from __future__ import annotations
