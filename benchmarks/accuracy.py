@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, help="default: the task's (early stopping on)")
     ap.add_argument("--quantize", default="none,dynamic,int8", help="TFLite variants to compare")
     ap.add_argument("--mixed-precision", default="off", choices=["off", "bfloat16"])
+    ap.add_argument("--seed", type=int, help="default: the run default (a second draw: --seed 2)")
     ap.add_argument("--output", help="keep the run folders here (default: a temporary folder)")
     args = ap.parse_args()
     from rich.console import Console
@@ -47,6 +48,8 @@ def main() -> None:
             if args.epochs:
                 options = {**options, "epochs": args.epochs}
             options = {**options, "mixed_precision": args.mixed_precision}
+            if args.seed is not None:
+                options["seed"] = args.seed
             with Timer() as t:
                 run = imgclf.run(task, model, need(data), output=out, report=["json"],
                                  console=Console(file=io.StringIO()), **options)  # fmt: skip

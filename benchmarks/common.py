@@ -7,6 +7,7 @@ those are absent. They print tables; nothing here is a test.
 
 from __future__ import annotations
 
+import inspect
 import os
 import platform
 import sys
@@ -99,7 +100,7 @@ class Timer:
 
 
 @contextmanager
-def stock_keras_layers() -> Iterator[None]:
+def stock_keras_layers(batch_norm: bool = True, conv_bias: bool = True) -> Iterator[None]:
     """Build and train imgclf's models as a notebook writes them: Keras' own
     (unfused) batch norm, and a bias on every convolution. Same architecture."""
     import keras
@@ -107,8 +108,10 @@ def stock_keras_layers() -> Iterator[None]:
     from imgclf.models import blocks, layers
 
     call, defaults = layers.BatchNormalization.call, blocks.conv_bn_relu.__defaults__
-    layers.BatchNormalization.call = keras.layers.BatchNormalization.call
-    blocks.conv_bn_relu.__defaults__ = (*defaults[:-1], True)  # use_bias=True
+    assert list(inspect.signature(blocks.conv_bn_relu).parameters)[-1] == "use_bias"
+    if batch_norm:
+        layers.BatchNormalization.call = keras.layers.BatchNormalization.call
+    blocks.conv_bn_relu.__defaults__ = (*defaults[:-1], conv_bias)  # use_bias
     try:
         yield
     finally:

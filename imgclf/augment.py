@@ -8,22 +8,15 @@ from typing import Any
 def flip_rotate_translate(
     rotation_degrees: float = 20.0, translation: float = 0.1, seed: int | None = None
 ) -> Any:
-    """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction."""
+    """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction
+    of each side, reflected at the borders: one resampling pass per image
+    (``imgclf.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
     import keras
 
-    layers = [
-        keras.layers.RandomFlip("horizontal", seed=seed, name="flip"),
-        keras.layers.RandomRotation(
-            rotation_degrees / 360.0, fill_mode="reflect", seed=seed, name="rotate"
-        ),
-    ]
-    if translation:
-        layers.append(
-            keras.layers.RandomTranslation(
-                translation, translation, fill_mode="reflect", seed=seed, name="translate"
-            )
-        )
-    return keras.Sequential(layers, name="augment")
+    from .affine import RandomFlipRotateTranslate
+
+    layer = RandomFlipRotateTranslate(rotation_degrees, translation, seed=seed, name="affine")
+    return keras.Sequential([layer], name="augment")
 
 
 def flip(seed: int | None = None) -> Any:

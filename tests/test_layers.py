@@ -92,3 +92,46 @@ def test_conv_bn_relu_has_no_conv_bias_unless_asked():
     assert keras.Model(inputs, out).get_layer("c_conv").use_bias is False
     out = imgclf.conv_bn_relu(inputs, 4, 3, "d", use_bias=True)
     assert keras.Model(inputs, out).get_layer("d_conv").use_bias is True
+
+
+def _affine(**kwargs):
+    from imgclf.affine import RandomFlipRotateTranslate
+
+    return RandomFlipRotateTranslate(**kwargs)
+
+
+def _faces(n=32, size=9):
+    return tf.constant(np.random.default_rng(6).random((n, size, size, 3)).astype("float32"))
+
+
+def test_affine_without_randomness_is_the_identity_and_inference_passes_through():
+    x = _faces()
+    np.testing.assert_allclose(_affine(rotation_degrees=0, translation=0, flip=False)(x), x)
+    assert _affine()(x, training=False) is x
+
+
+def test_affine_flip_only_gives_each_image_or_its_exact_mirror():
+    x = _faces()
+    out = _affine(rotation_degrees=0, translation=0, seed=1)(x).numpy()
+    mirrored = [np.allclose(o, i[:, ::-1], atol=1e-6) for o, i in zip(out, x.numpy())]
+    same = [np.allclose(o, i, atol=1e-6) for o, i in zip(out, x.numpy())]
+    assert all(m or s for m, s in zip(mirrored, same))
+    assert 4 < sum(mirrored) < 28  # about half of 32
+
+
+def test_affine_rotation_keeps_the_centre_and_translation_moves_it():
+    x = _faces()
+    rotated = _affine(rotation_degrees=30, translation=0, flip=False, seed=2)(x).numpy()
+    np.testing.assert_allclose(rotated[:, 4, 4], x.numpy()[:, 4, 4], atol=1e-5)
+    assert not np.allclose(rotated, x.numpy(), atol=1e-3)  # it did rotate
+    shifted = _affine(rotation_degrees=0, translation=0.3, flip=False, seed=3)(x).numpy()
+    assert np.mean(np.abs(shifted[:, 4, 4] - x.numpy()[:, 4, 4]) > 1e-3) > 0.5
+
+
+def test_affine_single_image_range_and_saving(tmp_path):
+    layer = _affine(seed=4)
+    one = layer(_faces()[0])
+    assert one.shape == (9, 9, 3)
+    assert 0.0 <= float(tf.reduce_min(one)) and float(tf.reduce_max(one)) <= 1.0
+    config = layer.get_config()
+    assert type(layer).from_config(config).get_config() == config

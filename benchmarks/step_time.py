@@ -1,0 +1,157 @@
+"""Where a training step's time goes: one model, built several ways, same arithmetic.
+
+Each variant trains the model with ``model.fit`` on 1,024 in-memory images (random
+pixels: only the timing matters here) and reports the median step of epochs 2-4,
+which the ~5 s page-out stalls of this machine do not move. Variants:
+
+- ``stock``: the architecture as a notebook writes it (Keras' own batch norm, a bias
+  on every conv); ``fused-bn``: imgclf's fused batch norm, conv biases kept;
+  ``imgclf``: imgclf's model as built; ``imgclf-bf16``: the same under mixed_bfloat16
+  (``--set mixed_precision=bfloat16``).
+
+``--profile`` also prints the TensorFlow ops that take the time in the ``imgclf``
+variant (TensorFlow's profiler, one op at a time: inter-op parallelism 1, which
+also applies to the timing rows of that invocation).
+
+    python benchmarks/step_time.py
+    python benchmarks/step_time.py --models vggnet --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import machine, stock_keras_layers, table, train_flops
+
+import imgclf
+
+SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150}
+TASKS = {"reshi2021": "covid-xray"}
+VARIANTS = {
+    "stock": lambda: stock_keras_layers(),
+    "fused-bn": lambda: stock_keras_layers(batch_norm=False, conv_bias=True),
+    "imgclf": contextlib.nullcontext,
+    "imgclf-bf16": lambda: _policy("mixed_bfloat16"),
+}
+
+
+@contextlib.contextmanager
+def _policy(name: str):
+    import keras
+
+    old = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(old)
+
+
+def _model(name: str):
+    import keras
+
+    keras.backend.clear_session()
+    size = SIZES[name]
+    net = imgclf.build_model(name, TASKS.get(name, "face-emotion"), (size, size, 3))
+    binary = net.output_shape[-1] == 1
+    loss = "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
+    net.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return net
+
+
+def _data(net, batch: int, n: int = 1024):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    size = net.input_shape[1]
+    x = rng.random((n, size, size, 3), dtype=np.float32)
+    y = rng.integers(0, max(2, net.output_shape[-1]), n).astype("float32")
+    if net.output_shape[-1] == 1:
+        y = y.reshape(-1, 1)
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache().prefetch(2)
+
+
+def step_seconds(name: str, variant: str, batch: int) -> tuple[float, object]:
+    import keras
+
+    times: list[float] = []
+
+    class Steps(keras.callbacks.Callback):
+        def on_train_batch_begin(self, b, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, b, logs=None):
+            times.append(time.perf_counter() - self.t)
+
+    with VARIANTS[variant]():
+        net = _model(name)
+        data = _data(net, batch)
+        net.fit(data, epochs=4, verbose=0, callbacks=[Steps()])
+    return statistics.median(times[len(times) // 4 :]), net
+
+
+def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, float]]:
+    """Milliseconds per step of each TensorFlow op type in the imgclf variant."""
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    net = _model(name)
+    data = _data(net, batch, n=batch * steps)
+    net.fit(data, epochs=1, verbose=0)  # trace and warm up
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        net.fit(data, epochs=1, verbose=0)
+        tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(next(Path(logdir).rglob("*.xplane.pb")).read_bytes())
+    ms: collections.Counter = collections.Counter()
+    for plane in space.planes:
+        for line in plane.lines:
+            for event in line.events:
+                op = plane.event_metadata[event.metadata_id].name
+                kind = op.rsplit(":", 1)[-1].strip()
+                if ":" in op and kind not in ("Run", "Process") and not kind.startswith("__"):
+                    ms[kind] += event.duration_ps / 1e9 / steps  # "graph/node:OpType"
+    return ms.most_common(15)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=",".join(SIZES))
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    if args.profile:  # ops one at a time, so each op's time is its own
+        import tensorflow as tf
+
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    print(machine())
+    rows = []
+    for name in args.models.split(","):
+        base = None
+        for variant in args.variants.split(","):
+            seconds, net = step_seconds(name, variant, args.batch_size)
+            base = base or seconds
+            ips = args.batch_size / seconds
+            gflops = train_flops(net) * ips / 1e9
+            rows.append((name, variant, f"{seconds * 1000:.0f}", f"{ips:.1f}",
+                         f"{base / seconds:.2f}x", f"{gflops:.0f}"))  # fmt: skip
+            print(table(HEADER, rows[-1:]), flush=True)
+        if args.profile:
+            print(table(["op (imgclf variant)", "ms per step"], profile(name, args.batch_size)))
+    print()
+    print(table(HEADER, rows))
+
+
+HEADER = ["model", "variant", "median step ms", "img/s", "vs first variant", "GFLOP/s"]
+
+if __name__ == "__main__":
+    main()

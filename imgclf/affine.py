@@ -1,0 +1,93 @@
+"""A Keras layer that flips, rotates and translates images in one resampling pass.
+
+Keras' RandomFlip, RandomRotation and RandomTranslation each resample the whole
+batch; composed into one projective transform per image, the pipeline reads and
+interpolates each image once (2.7x faster on a CPU, see docs/benchmarks.md) and
+blurs it once instead of twice. Imported only when an augmenter is built.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="imgclf")
+class RandomFlipRotateTranslate(keras.layers.Layer):
+    """Per image: a horizontal flip with probability 1/2 (``flip``), a rotation about
+    the centre drawn from +-``rotation_degrees`` and a shift drawn from
+    +-``translation`` of the width and height; bilinear, ``fill_mode`` at the
+    borders. Works on a batch (N, H, W, C) or one image; identity when not training.
+    """
+
+    def __init__(
+        self,
+        rotation_degrees: float = 20.0,
+        translation: float = 0.1,
+        flip: bool = True,
+        fill_mode: str = "reflect",
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.rotation_degrees = float(rotation_degrees)
+        self.translation = float(translation)
+        self.flip = bool(flip)
+        self.fill_mode = fill_mode
+        self.seed = seed
+
+    def _transforms(self, n, height, width):
+        """One row [a0 a1 a2 b0 b1 b2 0 0] per image, mapping output to input pixels."""
+        seed = self.seed
+
+        def uniform(limit):
+            return tf.random.uniform([n], -limit, limit, seed=seed)
+
+        theta = uniform(math.radians(self.rotation_degrees))
+        tx, ty = uniform(self.translation) * width, uniform(self.translation) * height
+        s = tf.ones([n])
+        if self.flip:
+            s = tf.where(tf.random.uniform([n], seed=seed) < 0.5, -1.0, 1.0)
+        cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
+        cos, sin = tf.cos(theta), tf.sin(theta)
+        # input = flip(rotate(-theta)(output - shift - centre)) + centre
+        ux, uy = -tx - cx, -ty - cy
+        rows = [s * cos, s * sin, s * (cos * ux + sin * uy) + cx,
+                -sin, cos, -sin * ux + cos * uy + cy]  # fmt: skip
+        zeros = tf.zeros([n])
+        return tf.stack(rows + [zeros, zeros], axis=1)
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        single = len(images.shape) == 3
+        x = images[tf.newaxis] if single else images
+        dtype = x.dtype
+        x = tf.cast(x, "float32")
+        shape = tf.shape(x)
+        height, width = tf.cast(shape[1], "float32"), tf.cast(shape[2], "float32")
+        out = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x,
+            transforms=self._transforms(shape[0], height, width),
+            output_shape=shape[1:3],
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode=self.fill_mode.upper(),
+        )
+        out = tf.cast(out, dtype)
+        return out[0] if single else out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rotation_degrees": self.rotation_degrees,
+            "translation": self.translation,
+            "flip": self.flip,
+            "fill_mode": self.fill_mode,
+            "seed": self.seed,
+        }
