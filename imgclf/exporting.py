@@ -52,11 +52,29 @@ def check_choice(fmt: str, quantize: str) -> None:
         )
 
 
+def as_float32(model: Any) -> Any:
+    """``model``, or a float32 copy of a mixed-precision one (same weights, which
+    are float32 already): TFLite converts no bfloat16 or float16 kernels."""
+    import keras
+
+    if all(layer.compute_dtype == "float32" for layer in model.layers):
+        return model
+
+    def clone(layer: Any) -> Any:
+        return type(layer).from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def write_savedmodel(model: Any, path: Path, size: int) -> None:
-    """The model's inference graph as a SavedModel with one signature, ``image``."""
+    """The model's inference graph, in float32, as a SavedModel with one signature,
+    ``image``."""
     import keras
     import tensorflow as tf
 
+    model = as_float32(model)
     archive = keras.export.ExportArchive()
     archive.track(model)
     spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="image")

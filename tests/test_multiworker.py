@@ -227,6 +227,10 @@ def test_bfloat16_mixed_precision_on_cpu(tiny, tmp_path):
     assert layers["conv"] == "mixed_bfloat16" and layers["predictions"] == "float32"
     assert type(result.model.optimizer).__name__ != "LossScaleOptimizer"  # no scaling needed
     assert 0 <= result.metrics["accuracy"] <= 1
+    # TFLite has no bfloat16 kernels: the export is a float32 copy with the same weights
+    exported, comparison = imgclf.export(result.run_dir, "tflite", "none")
+    assert exported.path.is_file()
+    assert comparison["max_abs_score_diff"] < 0.05  # bfloat16 keeps 8 bits of mantissa
 
 
 def test_tensorboard_logs_in_the_run_folder(tiny, tmp_path):
