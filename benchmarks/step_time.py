@@ -55,9 +55,6 @@ def _policy(name: str):
 
 
 def _model(name: str):
-    import keras
-
-    keras.backend.clear_session()
     size = SIZES[name]
     net = imgclf.build_model(name, TASKS.get(name, "face-emotion"), (size, size, 3))
     binary = net.output_shape[-1] == 1
@@ -90,6 +87,7 @@ def step_seconds(name: str, variant: str, batch: int) -> tuple[float, object]:
         def on_train_batch_end(self, b, logs=None):
             times.append(time.perf_counter() - self.t)
 
+    keras.backend.clear_session()  # before the variant: it also resets the dtype policy
     with VARIANTS[variant]():
         net = _model(name)
         data = _data(net, batch)
@@ -102,6 +100,9 @@ def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, float]]:
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
+    import keras
+
+    keras.backend.clear_session()
     net = _model(name)
     data = _data(net, batch, n=batch * steps)
     net.fit(data, epochs=1, verbose=0)  # trace and warm up
