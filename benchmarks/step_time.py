@@ -97,10 +97,9 @@ def step_seconds(name: str, variant: str, batch: int) -> tuple[float, object]:
 
 def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, float]]:
     """Milliseconds per step of each TensorFlow op type in the imgclf variant."""
+    import keras
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
-
-    import keras
 
     keras.backend.clear_session()
     net = _model(name)
