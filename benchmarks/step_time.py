@@ -31,27 +31,16 @@ import numpy as np
 from common import machine, stock_keras_layers, table, train_flops
 
 import imgclf
+from imgclf.strategy import dtype_policy
 
 SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150}
 TASKS = {"reshi2021": "covid-xray"}
 VARIANTS = {
-    "stock": lambda: stock_keras_layers(),
+    "stock": stock_keras_layers,
     "fused-bn": lambda: stock_keras_layers(batch_norm=False, conv_bias=True),
     "imgclf": contextlib.nullcontext,
-    "imgclf-bf16": lambda: _policy("mixed_bfloat16"),
+    "imgclf-bf16": lambda: dtype_policy("mixed_bfloat16"),
 }
-
-
-@contextlib.contextmanager
-def _policy(name: str):
-    import keras
-
-    old = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(old)
 
 
 def _model(name: str):
