@@ -2,7 +2,10 @@
 
 import inspect
 import re
+from importlib import metadata
 from pathlib import Path
+
+import pytest
 
 import imgclf
 from imgclf import hookspecs
@@ -78,7 +81,33 @@ def test_cli_reference_matches_help():
     text = render_cli_help()
     if os.environ.get("IMGCLF_UPDATE_DOCS") == "1":
         path.write_text(text)
-    assert path.read_text() == text, "docs/cli.md is stale: IMGCLF_UPDATE_DOCS=1 regenerates it"
+    written = path.read_text()
+    if written != text:
+        installed, pinned = metadata.version("click"), pinned_version("click")
+        if installed != pinned and words(written) == words(text):
+            pytest.skip(
+                f"docs/cli.md differs from --help only in click's rendering: it was generated "
+                f"with the pinned click {pinned}, this environment has click {installed}"
+            )
+    assert written == text, "docs/cli.md is stale: IMGCLF_UPDATE_DOCS=1 regenerates it"
+
+
+def pinned_version(name: str) -> str | None:
+    """The version constraints.txt (the set CI ran) pins for ``name``."""
+    found = re.search(rf"^{name}==([^;\s]+)", (ROOT / "constraints.txt").read_text(), re.M)
+    return found.group(1) if found else None
+
+
+def words(text: str) -> list[str]:
+    """The text without layout: what stays equal when only the rendering changes."""
+    return re.findall(r"[\w-]+", text)
+
+
+def test_rendering_only_differences_are_told_apart():
+    usage = "Usage: imgclf list [OPTIONS] [[tasks|models]]\n\n  List things."
+    assert words(usage) == words("Usage: imgclf list [OPTIONS] [tasks|models]\n  List  things.")
+    assert words(usage) != words("Usage: imgclf list [OPTIONS] [tasks|models|reporters]")
+    assert pinned_version("click") and pinned_version("tensorflow")
 
 
 DOC_PAGES = sorted((ROOT / "docs").rglob("*.md"))

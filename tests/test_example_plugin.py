@@ -1,10 +1,14 @@
 """The example plugin (examples/imgclf-plugin-example) installed the way a user would.
 
-A fresh virtual environment that sees the system's packages (so TensorFlow and the
-core come from there, nothing is downloaded) gets a copy of the example with
-``pip install --no-deps --no-build-isolation --no-index``. The ``imgclf`` CLI of
-that environment must list the plugin and its hooks, run its task end to end and
-forget it after ``pip uninstall``; the example's own tests must pass there too.
+The example is built into a wheel by the interpreter running the tests, with the
+pinned setuptools of the test extra (``--no-build-isolation --no-index``: an explicit
+build backend, not whatever the base interpreter has). A fresh virtual environment
+then sees exactly the test environment's packages (a ``.pth`` line adds its site
+directories, so this works inside a venv as well as without one; TensorFlow and the
+core come from there, nothing is downloaded) and gets the wheel with ``pip install
+--no-deps --no-index``. Its ``imgclf`` CLI must list the plugin by its distribution
+name and hooks, run its task end to end and forget it after ``pip uninstall``; the
+example's own tests must pass there too.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from importlib import metadata
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -58,6 +62,48 @@ class Env:
         return self.run("-m", "imgclf", *args).stdout
 
 
+def outer_site_dirs() -> list[str]:
+    """Where this interpreter's packages live (a venv's, or the system's)."""
+    dirs = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if Path(d).is_dir()]
+
+
+def see_outer_packages(venv: Path) -> None:
+    """Let ``venv`` import what the test environment has, behind its own packages.
+
+    ``venv --system-site-packages`` would expose the *base* interpreter, which inside
+    a user's venv holds neither imgclf nor TensorFlow. ``site.addsitedir`` (not a bare
+    path) also runs those directories' ``.pth`` files, which editable installs need.
+    """
+    python = venv_python(venv)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    lines = [f"import site; site.addsitedir({d!r})" for d in outer_site_dirs()]
+    (Path(purelib) / "_imgclf_test_outer.pth").write_text("\n".join(lines) + "\n")
+
+
+def build_wheel(src: Path, dest: Path) -> Path:
+    """The example's wheel, built offline by the pinned setuptools of this environment."""
+    try:
+        version = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        pytest.fail("setuptools is not installed: pip install -e '.[test]' brings the pinned one")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "--no-index", "--disable-pip-version-check", "-w", str(dest), str(src)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"building the example with setuptools {version} failed:\n" + (
+        proc.stdout[-2000:] + proc.stderr[-3000:]
+    )
+    (wheel,) = dest.glob("imgclf_plugin_example-*.whl")
+    return wheel
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     try:
@@ -70,14 +116,13 @@ def env(tmp_path_factory):
     src = work / "imgclf-plugin-example"  # a copy: building writes build/ and *.egg-info
     ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".pytest_cache")
     shutil.copytree(EXAMPLE, src, ignore=ignore)
+    wheel = build_wheel(src, work / "dist")
     venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    see_outer_packages(venv)
     e = Env(venv, work)
-    # --no-deps: imgclf and TensorFlow come from the system; building needs setuptools,
-    # which pip fetches (and nothing else) only if the system has none.
-    isolation = ["--no-build-isolation", "--no-index"] if find_spec("setuptools") else []
-    e.run("-m", "pip", "install", "-q", "--no-deps", *isolation, "--disable-pip-version-check",
-          str(src))  # fmt: skip
+    e.run("-m", "pip", "install", "-q", "--no-deps", "--no-index", "--disable-pip-version-check",
+          str(wheel))  # fmt: skip
     e.src = src
     return e
 
@@ -90,9 +135,13 @@ def plugin_row(plugins_output: str) -> str:
 def test_plugins_lists_it_with_its_hooks(env):
     out = env.imgclf("plugins")
     row = plugin_row(out)
-    assert "0.1.0" in row and row.rstrip("│ ").endswith("ok"), out
+    assert f"│ {DIST} 0.1.0 │" in row and row.rstrip("│ ").endswith("ok"), out
     for hook in HOOKS:
-        assert hook in out.split("│ shapes ")[1], f"{hook} missing:\n{out}"
+        assert hook in row, f"{hook} missing:\n{out}"
+    infos = {i["name"]: i for i in json.loads(env.imgclf("plugins", "--json"))}
+    info = infos["shapes"]
+    assert (info["distribution"], info["version"], info["status"]) == (DIST, "0.1.0", "ok")
+    assert set(HOOKS) <= set(info["hooks"])
 
 
 def test_list_shows_its_task_model_loader_augmenter_reporter(env):
@@ -129,7 +178,9 @@ def test_its_own_tests_pass_there(env):
 
 def test_uninstall_removes_it_and_imgclf_still_works(env):
     env.run("-m", "pip", "uninstall", "-y", "-q", DIST)
-    assert plugin_row(env.imgclf("plugins")) == ""
+    out = env.imgclf("plugins")
+    assert plugin_row(out) == "" and DIST not in out, out
+    assert "shapes" not in {i["name"] for i in json.loads(env.imgclf("plugins", "--json"))}
     out = env.imgclf("list")
     assert "shapes-cnn" not in out and "│ shapes " not in out
     assert "│ folder" in out  # the built-ins are still there
