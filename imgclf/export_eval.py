@@ -169,6 +169,7 @@ def export_and_compare(
 
     fn = SavedModelPredictor(target) if fmt == "savedmodel" else TFLitePredictor(target)
     comparison = compare(keras_fn, fn, info, splits["test"], batch_size)
+    comparison["runtime"] = fn.runtime  # which interpreter gave the "exported" figures
     meta = {
         "format": fmt,
         "quantize": quantize,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ class KerasPredictor:
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.runtime = f"keras {metadata.version('keras')}"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         out = self.model(batch, training=False)
@@ -90,21 +92,32 @@ class SavedModelPredictor:
 
         self.loaded = tf.saved_model.load(str(path))
         self.fn = self.loaded.signatures["serving_default"]
+        self.runtime = f"tensorflow {tf.__version__}"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         out = self.fn(image=batch.astype("float32"))
         return next(iter(out.values())).numpy()
 
 
-def tflite_interpreter(model: str | Path | bytes, threads: int | None = None) -> Any:
-    """A TFLite interpreter: LiteRT's when installed, else TensorFlow's (deprecated
-    there, still shipped in 2.21)."""
+def tflite_runtime() -> tuple[Any, str]:
+    """(Interpreter class, "name version") that runs ``.tflite`` files: LiteRT's when
+    ``ai-edge-litert`` is installed (the supported runtime), else TensorFlow's
+    ``tf.lite`` (deprecated there, still shipped in 2.21) so a plain install works."""
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         import tensorflow as tf
 
-        Interpreter = tf.lite.Interpreter
+        return tf.lite.Interpreter, f"tensorflow {tf.__version__} (tf.lite)"
+    return Interpreter, f"ai-edge-litert {metadata.version('ai-edge-litert')}"
+
+
+def tflite_interpreter(
+    model: str | Path | bytes, threads: int | None = None, interpreter: Any = None
+) -> Any:
+    """An interpreter for a ``.tflite`` file or its bytes (``interpreter``: the class
+    to use, default ``tflite_runtime()``'s)."""
+    Interpreter = interpreter or tflite_runtime()[0]
     kw = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -117,7 +130,8 @@ class TFLitePredictor:
     format = "tflite"
 
     def __init__(self, path: str | Path | bytes, threads: int | None = None) -> None:
-        self.interpreter = tflite_interpreter(path, threads)
+        interpreter, self.runtime = tflite_runtime()
+        self.interpreter = tflite_interpreter(path, threads, interpreter)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.batch = -1

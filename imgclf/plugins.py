@@ -30,17 +30,35 @@ REGISTER_HOOKS = ("tasks", "datasets", "models", "augmenters", "reporters")
 
 @dataclass
 class PluginInfo:
-    """What ``imgclf plugins`` shows for one plugin."""
+    """What ``imgclf plugins`` shows for one plugin.
+
+    ``name`` is the entry-point (or registration) name the registries know it by;
+    ``distribution`` is what the user pip-installed (``None`` for a plugin
+    registered at run time), so the two can be told apart when they differ.
+    """
 
     name: str
     version: str
     hooks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     default: bool = False
+    distribution: str | None = None
 
     @property
     def status(self) -> str:
         return "broken" if self.errors else "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields of ``imgclf plugins --json``, stable for scripts."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "builtin": self.default,
+            "hooks": list(self.hooks),
+            "status": self.status,
+            "errors": list(self.errors),
+        }
 
 
 class PluginWarning(UserWarning):
@@ -54,8 +72,8 @@ _loaded = False
 _registries: dict[str, Registry] | None = None
 
 
-def _broken(name: str, version: str, error: str) -> None:
-    info = _infos.setdefault(name, PluginInfo(name, version))
+def _broken(name: str, version: str, error: str, distribution: str | None = None) -> None:
+    info = _infos.setdefault(name, PluginInfo(name, version, distribution=distribution))
     info.errors.append(error)
     warnings.warn(f"imgclf plugin {name!r} is broken: {error}", PluginWarning, stacklevel=3)
 
@@ -76,20 +94,20 @@ def load() -> None:
     for modname in DEFAULT_PLUGINS:
         mod = importlib.import_module(modname)
         pm.register(mod, name=modname)
-        _infos[modname] = PluginInfo(modname, _own_version(), default=True)
+        _infos[modname] = PluginInfo(modname, _own_version(), default=True, distribution="imgclf")
     allowed = _allowed()
     for ep in metadata.entry_points(group="imgclf"):
         dist = getattr(ep, "dist", None)
-        dist_name = dist.name if dist is not None else ep.name
+        dist_name = dist.name if dist is not None else None
         if allowed is not None and ep.name not in allowed and dist_name not in allowed:
             continue
         version = dist.version if dist is not None else "?"
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken plugin must not stop the others
-            _broken(ep.name, version, f"import failed: {type(exc).__name__}: {exc}")
+            _broken(ep.name, version, f"import failed: {type(exc).__name__}: {exc}", dist_name)
             continue
-        register_plugin(plugin, ep.name, version)
+        register_plugin(plugin, ep.name, version, distribution=dist_name)
 
 
 def _own_version() -> str:
@@ -99,11 +117,13 @@ def _own_version() -> str:
         return "0+unknown"
 
 
-def register_plugin(plugin: ModuleType | object, name: str, version: str = "?") -> None:
+def register_plugin(
+    plugin: ModuleType | object, name: str, version: str = "?", distribution: str | None = None
+) -> None:
     """Register a plugin object (module or class) under ``name``; resets registries."""
     global _registries
     pm.register(plugin, name=name)
-    _infos[name] = PluginInfo(name, version)
+    _infos[name] = PluginInfo(name, version, distribution=distribution)
     _registries = None
 
 

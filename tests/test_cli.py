@@ -1,12 +1,16 @@
 """The CLI through click's CliRunner, and its import cost."""
 
+import json
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 from click.testing import CliRunner
 
+from imgclf import hookimpl
 from imgclf.cli import cli
+from imgclf.testing import plugin_registered
 
 
 def invoke(*args):
@@ -39,6 +43,52 @@ def test_list_kinds():
 def test_plugins_lists_builtins_with_hooks():
     out = invoke("plugins").output
     assert "imgclf.default_plugins.datasets" in out and "register_datasets" in out
+
+
+def installed_version(dist):
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        pytest.skip(f"needs {dist}: pip install -e plugins/face-emotion")
+
+
+def test_plugins_names_the_installed_distribution():
+    version = installed_version("imgclf-face-emotion")
+    rows = [line for line in invoke("plugins").output.splitlines() if "│ face_emotion " in line]
+    assert len(rows) == 1 and f"│ imgclf-face-emotion {version} │" in rows[0], rows
+
+
+def test_plugins_json_has_every_field():
+    version = installed_version("imgclf-face-emotion")
+    infos = {i["name"]: i for i in json.loads(invoke("plugins", "--json").output)}
+    fields = {"name", "distribution", "version", "builtin", "hooks", "status", "errors"}
+    assert all(set(i) == fields for i in infos.values())
+    face = infos["face_emotion"]
+    assert (face["distribution"], face["version"], face["builtin"]) == (
+        "imgclf-face-emotion",
+        version,
+        False,
+    )
+    assert face["status"] == "ok" and face["errors"] == [] and "register_tasks" in face["hooks"]
+    builtin = infos["imgclf.default_plugins.datasets"]
+    assert builtin["builtin"] and builtin["distribution"] == "imgclf"
+
+
+class LongNamed:
+    @hookimpl
+    def register_models(self, register):
+        register("a-model-whose-name-is-longer-than-forty-columns", lambda shape, head: None)
+
+
+def test_long_names_are_whole_when_piped(monkeypatch):
+    """Not a terminal (CliRunner): COLUMNS=40 must not cut or wrap any cell."""
+    monkeypatch.setenv("COLUMNS", "40")
+    owner = "a-plugin-registered-under-a-long-name"
+    with plugin_registered(LongNamed(), owner):
+        plugins_out, list_out = invoke("plugins").output, invoke("list", "models").output
+    assert any(owner in line and "register_models" in line for line in plugins_out.splitlines())
+    row = f"│ a-model-whose-name-is-longer-than-forty-columns │ {owner} │"
+    assert any(row in line for line in list_out.splitlines()), list_out
 
 
 @pytest.mark.parametrize(

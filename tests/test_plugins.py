@@ -61,6 +61,7 @@ def test_broken_import_is_reported_and_others_load(fake_entry_points):
     infos = {i.name: i for i in plugins.plugin_infos()}
     assert infos["bad"].status == "broken" and infos["good"].status == "ok"
     assert infos["good"].hooks == ["register_tasks"] and infos["good"].version == "9.9"
+    assert (infos["good"].distribution, infos["bad"].distribution) == ("dist-good", "dist-bad")
 
 
 def test_raising_hook_is_isolated(fake_entry_points):

@@ -66,7 +66,7 @@ def export_cmd(
     from .. import api
 
     import_tensorflow_quietly()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # whole paths, never broken
     exported, comparison = api.export(
         model, fmt, quantize, output=output, task=task, evaluate=not no_eval,
         batch_size=batch_size, unsafe=unsafe,
@@ -78,4 +78,5 @@ def export_cmd(
         console.print("Not evaluated: no run folder with a test split (or --no-eval).")
         return
     console.print(comparison_table(comparison))
+    console.print(f"Exported model run by {comparison['runtime']}.")
     console.print(f"Written: {escape(comparison['file'])}")

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .. import plugins
 from . import cli
 
 KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
+PIPE_WIDTH = 100_000  # wider than any row: tables fit their content, nothing is cut
+
+
+def _console() -> Console:
+    """A terminal gets tables fitted to its width; a pipe or file gets whole,
+    unwrapped cells whatever COLUMNS says, so grep and scripts see full names."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def _describe(kind: str, obj: object) -> str:
@@ -21,20 +32,20 @@ def _describe(kind: str, obj: object) -> str:
             f"{obj.head}, default model {obj.default_model}; heads: {describe_heads(obj)}]"
         ).strip()
     desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
-    return desc.strip().splitlines()[0] if desc.strip() else ""
+    return " ".join(desc.strip().split("\n\n")[0].split())  # the summary, not a cut line
 
 
 @cli.command("list")
 @click.argument("kind", required=False, type=click.Choice(KINDS))
 def list_cmd(kind: str | None) -> None:
     """List registered tasks, models, datasets, augmenters and reporters."""
-    console = Console()
+    console = _console()
     regs = plugins.registries()
     for k in [kind] if kind else KINDS:
         table = Table(title=k, title_justify="left")
-        table.add_column("name", style="bold")
-        table.add_column("from")
-        table.add_column("description")
+        table.add_column("name", style="bold", overflow="fold")
+        table.add_column("from", overflow="fold")
+        table.add_column("description", overflow="fold")
         for name in regs[k]:
             obj = regs[k].get(name)
             table.add_row(name, regs[k].owner(name), _describe(k, obj))
@@ -42,14 +53,24 @@ def list_cmd(kind: str | None) -> None:
 
 
 @cli.command("plugins")
-def plugins_cmd() -> None:
-    """List plugins with their version, hooks and status (ok or broken)."""
-    console = Console()
+@click.option("--json", "as_json", is_flag=True, help="A JSON list: one object per plugin.")
+def plugins_cmd(as_json: bool) -> None:
+    """List plugins: the distribution that installed each, its hooks and status."""
+    infos = plugins.plugin_infos()
+    if as_json:
+        click.echo(json.dumps([info.to_json() for info in infos], indent=2))
+        return
     table = Table()
-    for col in ("name", "version", "hooks", "status"):
-        table.add_column(col)
-    for info in plugins.plugin_infos():
-        status = "ok" if not info.errors else "[red]broken[/red]: " + "; ".join(info.errors)
-        name = f"{info.name} (built-in)" if info.default else info.name
-        table.add_row(name, info.version, ", ".join(info.hooks), status)
-    console.print(table)
+    for column in ("name", "distribution", "hooks", "status"):
+        table.add_column(column, overflow="fold")  # a narrow terminal folds, never cuts
+    for info in infos:
+        status = "ok" if not info.errors else "[red]broken[/red]: " + escape("; ".join(info.errors))
+        table.add_row(escape(info.name), escape(_distribution(info)), ", ".join(info.hooks), status)
+    _console().print(table)
+
+
+def _distribution(info: plugins.PluginInfo) -> str:
+    """``imgclf-plugin-example 0.1.0``: what pip calls it; ``-`` when registered in code."""
+    if info.distribution is None:
+        return "-" if info.version == "?" else f"- {info.version}"
+    return f"{info.distribution} {info.version}" + (" (built-in)" if info.default else "")

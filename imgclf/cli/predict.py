@@ -35,6 +35,12 @@ def _line(pred, head: str) -> str:
     is_flag=True,
     help="Load a model with Lambda layers (runs their Python code): trusted files only.",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Name the model's format and runtime (LiteRT, tf.lite, Keras) on stderr.",
+)
 def predict_cmd(
     model: str,
     paths: tuple[str, ...],
@@ -43,6 +49,7 @@ def predict_cmd(
     batch_size: int,
     task: str | None,
     unsafe: bool,
+    verbose: bool,
 ) -> None:
     """Predict the class of image files and of every image under folders.
 
@@ -50,7 +57,8 @@ def predict_cmd(
     folder written by 'imgclf export'. Binary tasks print the score of the positive
     class and the label at the run's threshold. Unreadable files are reported on
     stderr (and as {"path", "error"} lines with --json) and skipped; the exit status
-    is then 1.
+    is then 1. A .tflite file runs on LiteRT when it is installed (pip install
+    'imgclf[litert]'), else on TensorFlow's tf.lite; --verbose says which.
     """
     from ..inference import load_predictor
     from ..prediction import collect_images, predict_files
@@ -58,6 +66,11 @@ def predict_cmd(
     files = collect_images(paths)
     import_tensorflow_quietly()
     predictor, info = load_predictor(model, task=task, unsafe=unsafe)
+    if verbose:  # stderr: --json output on stdout stays pure JSON Lines
+        err_console.print(
+            f"model: {escape(model)} ({predictor.format}, runtime {predictor.runtime})",
+            soft_wrap=True,
+        )
     out = Console(highlight=False, soft_wrap=True)
     failed = 0
     for item in predict_files(predictor, info, files, batch_size, top_k):
