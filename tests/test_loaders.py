@@ -6,7 +6,7 @@ import pytest
 
 from imgclf.data.csv_loader import load_csv
 from imgclf.data.folder import load_folder
-from imgclf.errors import DataError
+from imgclf.errors import ConfigError, DataError
 from imgclf.testing import make_image, make_image_folder
 from imgclf.testing import shared_data as real_data
 
@@ -50,6 +50,16 @@ def test_folder_group_pattern(tmp_path):
     groups = {r.path.rsplit("/", 1)[1]: r.group for r in res.records}
     assert groups["Ann_Lee_0001.jpg"] == groups["Ann_Lee_0002.jpg"] == "Ann_Lee"
     assert groups["Bob_0001.jpg"] == "Bob" and groups["other_12345678.jpg"] is None
+
+
+@pytest.mark.parametrize(
+    "pattern, says", [(r"^.+_\d{4}$", "no capture group"), (r"^(.+_\d{4}$", "not a valid")]
+)
+def test_folder_bad_group_pattern_is_named(tmp_path, pattern, says):
+    make_image(tmp_path / "happy" / "Ann_Lee_0001.jpg")
+    with pytest.raises(ConfigError, match=says) as err:
+        load_folder(tmp_path, group_pattern=pattern)
+    assert "loader.group_pattern" in str(err.value) and repr(pattern) in str(err.value)
 
 
 def test_fer2013_folder_layout():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from .records import LoadResult, Record
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
@@ -33,8 +34,26 @@ def group_of(path: str, pattern: str | None) -> str | None:
     """Group from the file stem by a regex with one capture group; None if no match."""
     if not pattern:
         return None
-    m = re.match(pattern, Path(path).stem)
+    m = group_regex(pattern).match(Path(path).stem)
     return m.group(1) if m else None
+
+
+@functools.lru_cache(maxsize=32)
+def group_regex(pattern: str) -> re.Pattern:
+    """``loader.group_pattern`` compiled, or a ConfigError saying what is wrong with it."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"loader.group_pattern {pattern!r} is not a valid regular expression ({exc}). "
+            r"Example: --set 'loader.group_pattern=(.+)_\d+$' (the group is the person)."
+        ) from None
+    if regex.groups < 1:
+        raise ConfigError(
+            f"loader.group_pattern {pattern!r} has no capture group; the first group "
+            r"(...) names the group. Example: --set 'loader.group_pattern=(.+)_\d+$'."
+        )
+    return regex
 
 
 def _subdirs(path: Path) -> list[Path]:
