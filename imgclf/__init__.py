@@ -4,6 +4,7 @@ Importing imgclf does not import TensorFlow; the functions below do when needed.
 """
 
 from .api import (
+    build_augmenter,
     build_model,
     evaluate,
     export,
@@ -15,7 +16,7 @@ from .api import (
     report,
     run,
 )
-from .augment import flip, flip_rotate_translate
+from .augment import derive_seed, flip, flip_rotate_translate
 from .config import RunConfig
 from .data.cachedir import cached_folder, file_digest
 from .data.csv_loader import load_csv, read_csv_rows
@@ -49,11 +50,13 @@ __all__ = [
     "RunResult",
     "TaskSpec",
     "batch_norm",
+    "build_augmenter",
     "build_model",
     "cached_folder",
     "collect_images",
     "conv_bn_relu",
     "depthwise_separable",
+    "derive_seed",
     "evaluate",
     "export",
     "file_digest",

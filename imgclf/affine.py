@@ -20,6 +20,11 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
     the centre drawn from +-``rotation_degrees`` and a shift drawn from
     +-``translation`` of the width and height; bilinear, ``fill_mode`` at the
     borders. Works on a batch (N, H, W, C) or one image; identity when not training.
+
+    Randomness: one seed per call from ``self.seed_generator`` (a Keras
+    ``SeedGenerator``, so rewinding its state replays the draws), split statelessly
+    into one stream per quantity: in graph mode ops sharing a seed would repeat each
+    other, and an op-level seed would repeat its draws every epoch.
     """
 
     def __init__(
@@ -37,19 +42,20 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
         self.flip = bool(flip)
         self.fill_mode = fill_mode
         self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _transforms(self, n, height, width):
         """One row [a0 a1 a2 b0 b1 b2 0 0] per image, mapping output to input pixels."""
-        seed = self.seed
+        seeds = tf.random.experimental.stateless_split(self.seed_generator.next(), num=4)
 
-        def uniform(limit):
-            return tf.random.uniform([n], -limit, limit, seed=seed)
+        def uniform(i, limit):
+            return tf.random.stateless_uniform([n], seeds[i], -limit, limit)
 
-        theta = uniform(math.radians(self.rotation_degrees))
-        tx, ty = uniform(self.translation) * width, uniform(self.translation) * height
+        theta = uniform(0, math.radians(self.rotation_degrees))
+        tx, ty = uniform(1, self.translation) * width, uniform(2, self.translation) * height
         s = tf.ones([n])
         if self.flip:
-            s = tf.where(tf.random.uniform([n], seed=seed) < 0.5, -1.0, 1.0)
+            s = tf.where(uniform(3, 1.0) < 0.0, -1.0, 1.0)
         cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
         cos, sin = tf.cos(theta), tf.sin(theta)
         # input = flip(rotate(-theta)(output - shift - centre)) + centre

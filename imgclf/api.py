@@ -14,6 +14,7 @@ from . import plugins
 from .errors import ModelError
 from .evaluation import EvaluationResult
 from .runner import RunResult, execute
+from .runner import build_augmenter as run_augmenter
 from .tasks import TaskSpec
 
 
@@ -85,6 +86,21 @@ def build_model(
     if chosen.kind != "regression":
         chosen = spec.head_for(tuple(classes) if classes else None)
     return builder(tuple(input_shape), chosen)
+
+
+def build_augmenter(
+    name: str | None, task: str | None = None, seed: int | None = None, **options: Any
+) -> Any:
+    """The augmenter a run applies to training batches, to test or use outside a run.
+
+    ``name`` resolves as ``--augmenter`` does (``<task>/<name>``, a task's own, first;
+    ``None``: the task's default); ``options`` are its ``--set augmenter.KEY=VALUE``
+    settings. The same ``seed`` gives the same draws, ``None`` a random one; ``"none"``
+    gives ``None`` (no augmentation).
+    """
+    spec = get_task(task) if task else None
+    cfg = configmod.RunConfig(task or "", augmenter=name, augmenter_options=options, seed=seed)
+    return run_augmenter(cfg, spec)
 
 
 _UNSAFE = contextvars.ContextVar("imgclf_unsafe_load", default=False)

@@ -15,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import plugins
+from .draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
 
 __all__ = [
+    "assert_independent_draws",
+    "assert_reproducible_draws",
+    "augmenter_draws",
     "check_augmenter",
     "check_model_trains",
     "make_image",
@@ -177,12 +181,9 @@ def check_augmenter(
     keeps its shape and range; return the augmented batch as a NumPy array."""
     import numpy as np
 
-    from . import plugins as plugin_mod
+    from .api import build_augmenter
 
-    regs = plugin_mod.registries()["augmenters"]
-    scoped = f"{task}/{name}" if task else name
-    build = regs.get(scoped if scoped in regs else name)
-    layer = build(seed=0, **options)
+    layer = build_augmenter(name, task=task, seed=0, **options)
     x = np.random.default_rng(0).random((batch, size, size, 3), dtype="float32")
     out = np.asarray(layer(x, training=True))
     assert out.shape == x.shape, f"augmenter {name!r} changed the shape to {out.shape}"

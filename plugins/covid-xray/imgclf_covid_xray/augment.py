@@ -25,7 +25,7 @@ def paper(seed: int | None = None, zoom: float = 0.0, **options: Any) -> Any:
     Returns:
         A ``keras.Sequential`` named ``augment`` for batches of images in [0, 1].
     """
-    from imgclf import ConfigError
+    from imgclf import ConfigError, derive_seed
 
     if options:
         raise ConfigError(
@@ -38,12 +38,14 @@ def paper(seed: int | None = None, zoom: float = 0.0, **options: Any) -> Any:
 
     from .layers import RandomRot90
 
+    # A seed per layer: layers given one seed draw the same numbers (flip = zoom).
     layers = [
-        keras.layers.RandomFlip("horizontal", seed=seed, name="flip"),
-        RandomRot90(seed=seed, name="rot90"),
+        keras.layers.RandomFlip("horizontal", seed=derive_seed(seed, "flip"), name="flip"),
+        RandomRot90(seed=derive_seed(seed, "rot90"), name="rot90"),
     ]
     if zoom:
+        zoom_seed = derive_seed(seed, "zoom")
         layers.append(
-            keras.layers.RandomZoom(float(zoom), fill_mode="constant", seed=seed, name="zoom")
+            keras.layers.RandomZoom(float(zoom), fill_mode="constant", seed=zoom_seed, name="zoom")
         )
     return keras.Sequential(layers, name="augment")
