@@ -10,7 +10,15 @@ from imgclf_plugin_example.data import SHAPES, detect_manifest, draw, load_manif
 from imgclf_plugin_example.report import shape_summary
 
 import imgclf
-from imgclf.testing import check_augmenter, check_model_trains, make_result, run_tiny
+from imgclf.testing import (
+    assert_independent_draws,
+    assert_reproducible_draws,
+    augmenter_draws,
+    check_augmenter,
+    check_model_trains,
+    make_result,
+    run_tiny,
+)
 
 # TASK.name and TASK.default_model, not "shapes" and "shapes-cnn": a copy of this
 # template that renames them keeps these tests.
@@ -60,6 +68,15 @@ def test_augmenter_keeps_shape_and_range(shapes_plugin):
     out = check_augmenter("turns", task=TASK_NAME, size=16)
     assert out.shape == (4, 16, 16, 3)
     check_augmenter("turns", task=TASK_NAME, size=16, rotation=0.05)
+
+
+def test_augmenter_draws_independently_and_follows_its_seed(shapes_plugin):
+    # Through tf.data, seeded, as a run applies it: flip and turn are not one draw.
+    table = assert_independent_draws("turns", task=TASK_NAME, n=512, seed=42)
+    assert set(table) == {"flip~angle"}
+    draws = augmenter_draws("turns", task=TASK_NAME, n=512, seed=42)
+    assert len(set(np.round(draws["angle"]).astype(int) % 360)) == 4  # every quarter turn
+    assert_reproducible_draws("turns", task=TASK_NAME, seed=42)
 
 
 def test_reporter_writes_summary(tmp_path):
