@@ -3,8 +3,9 @@
 ``BestCheckpoint`` and ``HistoryWriter`` write ``model.keras`` and ``history.csv``
 to a temporary file and rename it, so a kill never leaves half a file.
 ``ResumeSeed`` runs after ``BackupAndRestore`` has restored a run: it trims the
-history to the epochs the backup holds and gives early stopping, the learning-rate
-schedule and the checkpoint the best validation loss seen before the interruption.
+history to the epochs the backup holds, gives early stopping and the checkpoint the
+best validation loss seen before the interruption, and replays the learning-rate
+schedule over those epochs, so the resumed run continues as the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+import types
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from .rundir import write_csv
 
@@ -142,8 +145,43 @@ class ResumeSeed(keras.callbacks.Callback):
                 cb.best = best
             elif isinstance(cb, keras.callbacks.EarlyStopping):
                 cb.best, cb.wait, cb.best_epoch = best, wait, best_epoch
-            elif isinstance(cb, keras.callbacks.ReduceLROnPlateau):  # waits again after a cut
-                cb.best, cb.wait = best, wait % max(1, cb.patience)
         lr = _value(rows[-1].get("learning_rate"))
+        for cb in self.others:
+            if isinstance(cb, keras.callbacks.ReduceLROnPlateau):
+                lr = replay_plateau(cb, rows, self.model)
         if isinstance(lr, float) and self.model.optimizer is not None:
             self.model.optimizer.learning_rate = lr
+
+
+class _StandInOptimizer:
+    """Holds a learning rate rounded to float32, as the optimizer's variable does."""
+
+    def __init__(self) -> None:
+        self._lr = np.float32(0)
+
+    @property
+    def learning_rate(self) -> np.float32:
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._lr = np.float32(value)
+
+
+def replay_plateau(cb: Any, rows: list[dict[str, str]], model: Any) -> float | None:
+    """Run ReduceLROnPlateau's own epoch-end logic over the epochs before a resume (its
+    min_delta, waits and cuts, exactly) on a stand-in optimizer; return the learning
+    rate the next epoch trains with (None when the history has none)."""
+    optimizer = _StandInOptimizer()
+    real = cb.model
+    cb.set_model(types.SimpleNamespace(optimizer=optimizer, metrics=getattr(model, "metrics", [])))
+    try:
+        for i, row in enumerate(rows):
+            logs = {k: _value(v) for k, v in row.items() if k != "epoch"}
+            if not isinstance(logs.get("learning_rate"), float):
+                return None
+            optimizer.learning_rate = logs["learning_rate"]  # what epoch i trained with
+            cb.on_epoch_end(i, logs)
+    finally:
+        cb.set_model(real)
+    return float(optimizer.learning_rate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, did_you_mean
+from .options import unknown_dotted
 from .strategy import MIXED_PRECISION, STRATEGIES
 
 if sys.version_info >= (3, 11):
@@ -19,6 +21,14 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 HEAD_THRESHOLD_WORDS = ("youden",)
+#: ``IMGCLF_DETERMINISTIC=1`` makes ``deterministic`` default to true (the test suite
+#: sets it in conftest.py); a file or flag still decides.
+DETERMINISTIC_ENV = "IMGCLF_DETERMINISTIC"
+
+
+def deterministic_default() -> bool:
+    """``deterministic``'s default: what ``IMGCLF_DETERMINISTIC`` says (1/true/yes/on)."""
+    return os.environ.get(DETERMINISTIC_ENV, "").strip().casefold() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -58,6 +68,7 @@ class RunConfig:
     tpu: str | None = None
     mixed_precision: str = "off"
     tensorboard: bool = False
+    deterministic: bool = field(default_factory=deterministic_default)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -159,6 +170,8 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
             field_name = _DICT_FIELDS[key]
             values[field_name] = {**values.get(field_name, {}), **value}
             continue
+        if rest and key not in hints:
+            raise unknown_dotted(key, where, _DICT_FIELDS, values.get("model"))
         if key not in hints or key == "task":
             raise ConfigError(
                 f"Unknown setting {key!r} in {where}.{did_you_mean(key, field_names())} "

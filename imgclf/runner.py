@@ -22,6 +22,7 @@ from .data.splitfile import write_splits
 from .errors import ConfigError, DataError, PluginError
 from .evaluation import EvaluationResult
 from .faults import RunState, guarded_run, image_errors, resumable_dir
+from .options import check_options, check_run_options, values_checked
 from .rundir import new_run_dir, write_csv, write_json
 from .strategy import output_root
 from .strategy import prepare as prepare_strategy
@@ -65,15 +66,10 @@ def read_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Count
         source = Path(src)
         if not source.exists():
             raise DataError(f"Data path {src!r} does not exist. Check --data.")
-        loader = regs.get(pick_loader(config, task, source))
-        known = set(loader.options)
-        unknown = set(config.loader_options) - known
-        if unknown:
-            raise ConfigError(
-                f"Unknown loader option(s) {', '.join(sorted(unknown))} for this loader; it "
-                f"takes: {', '.join(loader.options) or 'none'}."
-            )
-        defaults = {k: v for k, v in task.loader_defaults.items() if k in known}
+        name = pick_loader(config, task, source)
+        loader = regs.get(name)
+        check_options("loader", name, config.loader_options, loader.options)
+        defaults = {k: v for k, v in task.loader_defaults.items() if k in loader.options}
         got = loader(source, **{**defaults, **config.loader_options})
         for r in got.records:
             r.source = r.source or str(source)
@@ -121,17 +117,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def augmenter_name(name: str | None, task: TaskSpec) -> str | None:
+def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
     """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins."""
-    name = name or task.default_augmenter
+    name = name or (task.default_augmenter if task else None)
     if not name or name == "none":
         return None
     regs = plugins.registries()["augmenters"]
-    scoped = f"{task.name}/{name}"
+    scoped = f"{task.name}/{name}" if task else name
     return scoped if scoped in regs else regs.get(name) and name
 
 
-def build_augmenter(config: RunConfig, task: TaskSpec) -> Any:
+def build_augmenter(config: RunConfig, task: TaskSpec | None) -> Any:
     """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options."""
     resolved = augmenter_name(config.augmenter, task)
     if not resolved:
@@ -182,10 +178,10 @@ def render_reports(
 
 
 def check_names(config: RunConfig, task: TaskSpec) -> None:
-    """Unknown model/augmenter/reporter names fail before any data is read."""
+    """Unknown model/augmenter/reporter names and plugin options fail before any data is read."""
     regs = plugins.registries()
     regs["models"].get(config.model)
-    augmenter_name(config.augmenter, task)
+    check_run_options(config, regs, augmenter_name(config.augmenter, task))
     for name in config.report:
         regs["reporters"].get(name)
     if config.model is None:
@@ -280,7 +276,7 @@ class Pipelines:
     cache_dir: Path
     augment: Any = None
 
-    def ds(self, split: str, training: bool = False) -> Any:
+    def ds(self, split: str, training: bool = False, epochs: tuple[int, int] | None = None) -> Any:
         from .data.pipeline import make_dataset
 
         c = self.config
@@ -289,6 +285,7 @@ class Pipelines:
             c.batch_size, training=training, augment=self.augment, seed=c.seed,
             cache=c.cache, cache_dir=self.cache_dir, name=split,
             pillow_paths=self.data.checks.pillow_paths if self.data.checks else None,
+            epochs=epochs, deterministic=c.deterministic,
         )  # fmt: skip
 
     def labels(self, split: str) -> np.ndarray:
@@ -324,6 +321,10 @@ def execute(
     check_names(config, task)
     config = heads.adjust_config(config, task, console)
     prepare_strategy(config)  # before any TensorFlow op: the pre-flight decodes images
+    if config.augmenter_options:  # a trial build: the builder's own checks, before any folder
+        name = augmenter_name(config.augmenter, task)
+        with values_checked("augmenter", name, config.augmenter_options):
+            build_augmenter(config, task)
     data = prepare_data(config, task, console)
     print_data(console, data)
     if resume:
@@ -339,7 +340,10 @@ def execute(
     state = RunState(run_dir, config.epochs)
     hint = f"imgclf run {task.name} --resume {run_dir}"
     every = [r.path for part in data.splits.values() for r in part]
-    with guarded_run(state, console, hint), image_errors(lambda: every, config.data):
+    from .determinism import op_determinism
+
+    determinism = op_determinism(config.deterministic)  # TensorFlow's op determinism: global
+    with guarded_run(state, console, hint), image_errors(lambda: every, config.data), determinism:
         fit = train_and_evaluate
         if data.head.kind == "regression":
             from .regression import train_and_evaluate_regression as fit
@@ -356,7 +360,9 @@ def fit_model(
     state: RunState,
 ) -> tuple[Any, dict[str, list[float]], Pipelines]:
     """Seed, build the pipelines and the model, train: (model, history, pipelines).
-    Every head trains here; class weights only for a class head."""
+    Every head trains here; class weights only for a class head. The training data
+    holds the epochs still to run, from the backup's epoch on (determinism.py)."""
+    from .determinism import epoch_range
     from .training import set_seeds, train
 
     head, size = data.head, saved["image_size"]
@@ -365,10 +371,12 @@ def fit_model(
                       build_augmenter(config, task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     y_train = None if head.kind == "regression" else pipes.labels("train")
+    epochs = epoch_range(run_dir, config.epochs)
     model, history = train(
-        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True),
+        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True, epochs),
         pipes.ds("val"), run_dir, console, y_train=y_train,
-        extra_callbacks=plugins.callbacks_for(config), state=state,
+        extra_callbacks=plugins.callbacks_for(config), state=state, epochs=epochs,
+        steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
     )  # fmt: skip
     state.update(trained=True)
     return model, history, pipes

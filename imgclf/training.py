@@ -87,13 +87,16 @@ def make_callbacks(
     steps: int | None,
     extra: Sequence[Any],
     state: Any = None,
+    epochs: tuple[int, int] | None = None,
 ) -> list[Any]:
     """Callbacks in the order they must run at an epoch's end: the schedule logs the
     learning rate, the checkpoint and history are written, then the backup, then
-    ``state.json`` says the epoch is complete (see callbacks.py, faults.py)."""
+    ``state.json`` says the epoch is complete (see callbacks.py, faults.py).
+    ``EpochSeeds`` runs after the backup is restored (``epochs``: determinism.py)."""
     import keras
 
     from .callbacks import BestCheckpoint, EpochState, HistoryWriter, ResumeSeed
+    from .determinism import EpochSeeds
     from .progress import progress_callback
 
     schedule = []
@@ -120,6 +123,7 @@ def make_callbacks(
         history,
         backup,
         ResumeSeed(history, [*schedule, early, checkpoint]),
+        EpochSeeds(config.seed, epochs),
         *([EpochState(state)] if state is not None else []),
         *board,
         progress_callback(console, config.epochs, steps),
@@ -158,11 +162,15 @@ def train(
     y_train: np.ndarray | None = None,
     extra_callbacks: Sequence[Any] = (),
     state: Any = None,
+    epochs: tuple[int, int] | None = None,
+    steps_per_epoch: int | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Build ``build()`` under the strategy, fit, and return (model, history).
 
     A run folder holding a backup (an interrupted run) continues from its last
     completed epoch; the best checkpoint over all epochs is the model returned.
+    ``epochs`` (start, stop) and ``steps_per_epoch``: ``train_ds`` holds the batches
+    of those epochs in a row (``make_dataset(epochs=...)``), read by one iterator.
     """
     from .strategy import shard_by_data
 
@@ -171,14 +179,16 @@ def train(
     weights = None
     if config.class_weight == "auto" and y_train is not None and head.kind != "regression":
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
-    steps = int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0 else None
-    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state)
+    steps = steps_per_epoch or (int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0
+                                else None)  # fmt: skip
+    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state, epochs)
     try:
         with strategy.scope():  # multi-worker: fit takes the strategy from here
             hist = model.fit(
                 train_ds,
                 validation_data=val_ds,
                 epochs=config.epochs,
+                steps_per_epoch=steps_per_epoch,
                 class_weight=weights,
                 shuffle=False,  # the tf.data pipeline shuffles the training split itself
                 callbacks=callbacks,

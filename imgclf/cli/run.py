@@ -74,6 +74,13 @@ from .tfquiet import import_tensorflow_quietly
     "--tensorboard", is_flag=True, default=None, help="Write TensorBoard logs to RUN_DIR/logs."
 )
 @click.option(
+    "--deterministic",
+    is_flag=True,
+    default=None,
+    help="Same seed, same numbers: TensorFlow op determinism and ordered tf.data (a cost on "
+    "GPUs, none measured on a CPU); --resume then repeats the uninterrupted run exactly.",
+)
+@click.option(
     "--resume",
     metavar="RUN_DIR",
     help="Continue an interrupted run from its last completed epoch, with its settings.",

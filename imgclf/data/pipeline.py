@@ -149,12 +149,19 @@ def make_dataset(
     with_labels: bool = True,
     name: str = "data",
     pillow_paths: Collection[str] | None = None,
+    epochs: tuple[int, int] | None = None,
+    deterministic: bool = False,
 ):
     """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
 
     ``pillow_paths``: files to decode through Pillow (what the run's pre-flight
     found); ``None`` inspects the files here (cached), failing on unreadable ones.
     Records with a ``box`` are cropped to it before resizing.
+
+    ``epochs`` (start, stop), training only: those epochs in a row, each one's order
+    and augmentation from (seed, epoch) alone, so a resumed run sees what the whole
+    run saw (fit with ``steps_per_epoch``); without: one epoch, reshuffled per
+    iteration. ``deterministic``: see ``determinism.batch_augmenter``.
     """
     import tensorflow as tf
 
@@ -182,6 +189,9 @@ def make_dataset(
     elif mode == "disk" and cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         ds = ds.cache(str(cache_dir / name))
+    if training and epochs is not None:
+        ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs)
+        return augmented(ds, augment, seed, deterministic).prefetch(auto)
     if training:
         buffer = shuffle_buffer(len(paths), image_size)
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
@@ -195,3 +205,58 @@ def make_dataset(
 
     ds = ds.map(scale, num_parallel_calls=auto)
     return ds.prefetch(auto)
+
+
+def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tuple[int, int]):
+    """Batches of epochs [start, stop) in a row, as ``(epoch, (batch index, item))``.
+
+    Epoch e shuffles with ``epoch_seed(seed, e)``, not with the dataset's iteration
+    count (which restarts at 0 in a resumed run). The epochs are concatenated, not
+    interleaved: epoch e+1 reads the cache only once epoch e has filled it.
+    """
+    import tensorflow as tf
+
+    from ..determinism import epoch_seed
+
+    if not epochs[0] < epochs[1]:
+        raise ValueError(f"epochs must be a (start, stop) range with start < stop; got {epochs}.")
+
+    def one(e: int):
+        order = ds.shuffle(shuffle_buffer(n, size), seed=epoch_seed(seed, e),
+                           reshuffle_each_iteration=False)  # fmt: skip
+        tag = tf.data.Dataset.from_tensors(tf.constant(e, tf.int64)).repeat()
+        return tf.data.Dataset.zip(tag, order.batch(batch_size).enumerate())
+
+    def joined(lo: int, hi: int):  # balanced: nesting log2(epochs) deep, not epochs deep
+        if hi - lo == 1:
+            return one(lo)
+        mid = (lo + hi) // 2
+        return joined(lo, mid).concatenate(joined(mid, hi))
+
+    return joined(*epochs)
+
+
+def augmented(ds, augment: Callable | None, seed: int, deterministic: bool):
+    """``epoch_batches`` scaled to [0, 1] and augmented from (seed, epoch, batch)."""
+    import tensorflow as tf
+
+    from ..determinism import batch_augmenter
+
+    parallel = True
+    if augment is not None:
+        augment, parallel = batch_augmenter(augment, seed, deterministic)
+
+    def scale(epoch, tagged):
+        batch, item = tagged
+        x, rest = (item[0], item[1:]) if isinstance(item, tuple) else (item, ())
+        x = tf.cast(x, tf.float32) / 255.0
+        if augment is not None:
+            x = augment(epoch, batch, x)
+        return (x, *rest) if rest else x
+
+    ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
+    if deterministic:
+        options = tf.data.Options()
+        options.deterministic = True
+        ds = ds.with_options(options)
+    return ds
