@@ -16,7 +16,6 @@ from .api import (
     report,
     run,
 )
-from .augment import derive_seed, flip, flip_rotate_translate
 from .config import RunConfig
 from .data.cachedir import cached_folder, file_digest
 from .data.csv_loader import load_csv, read_csv_rows
@@ -25,11 +24,12 @@ from .data.pipeline import make_dataset
 from .data.records import DatasetLoader, LoadResult, Record
 from .data.split import split_records
 from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
-from .evaluation import EvaluationResult
+from .heads.classification import EvaluationResult
+from .heads.regression import RegressionResult
 from .hookspecs import hookimpl
-from .models import batch_norm, conv_bn_relu, depthwise_separable, output_layer
-from .prediction import collect_images
-from .regression import RegressionResult
+from .nn import batch_norm, conv_bn_relu, depthwise_separable, output_layer
+from .nn.augment import derive_seed, flip, flip_rotate_translate
+from .prediction.files import collect_images
 from .runner import RunResult
 from .tasks import Head, Reference, TaskSpec
 

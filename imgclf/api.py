@@ -12,7 +12,7 @@ from rich.console import Console
 from . import config as configmod
 from . import plugins
 from .errors import ModelError
-from .evaluation import EvaluationResult
+from .heads.classification import EvaluationResult
 from .runner import RunResult, execute
 from .runner import build_augmenter as run_augmenter
 from .tasks import TaskSpec
@@ -51,7 +51,7 @@ def run(
     ``resume``: the folder of an interrupted run, continued with its own settings.
     """
     if resume:
-        from .faults import resume_config
+        from .runs.state import resume_config
 
         opts = {"model": model, "data": data, **options}
         cfg = resume_config(resume, task, config_file, opts)
@@ -115,7 +115,7 @@ def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
     """
     import keras
 
-    from .models import layers  # noqa: F401  (registers imgclf's layers for loading)
+    from .nn import layers  # noqa: F401  (registers imgclf's layers for loading)
 
     unsafe = _UNSAFE.get() if unsafe is None else unsafe
     p = Path(path)
@@ -149,8 +149,8 @@ def predict(
     """
     import numpy as np
 
-    from .inference import KerasPredictor, load_predictor
-    from .prediction import collect_images, score_batches
+    from .prediction.files import collect_images, score_batches
+    from .prediction.predictors import KerasPredictor, load_predictor
 
     files = collect_images(images)
     if isinstance(model_or_path, (str, Path)):
@@ -183,7 +183,7 @@ def export(
     the Keras model on the run's test split. Returns (Exported, comparison or None);
     the file goes to ``RUN_DIR/exports/`` unless ``output`` names it.
     """
-    from .export_eval import export_and_compare
+    from .exporting.compare import export_and_compare
 
     return export_and_compare(model, format, quantize, output, task, evaluate, batch_size, unsafe)
 
@@ -238,7 +238,7 @@ def report(
     """Re-render a run's (or evaluation's) reports from its saved files; nothing is
     predicted again. ``reporters`` defaults to all built-in ones."""
     from .reporting import DEFAULT_REPORTERS, check_reporters, render
-    from .reporting.artifacts import load_result
+    from .runs.artifacts import load_result
 
     names = list(DEFAULT_REPORTERS if reporters is None else reporters)
     check_reporters(names)

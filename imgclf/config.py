@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ConfigError, did_you_mean
 from .options import unknown_dotted
-from .strategy import MIXED_PRECISION, STRATEGIES
+from .training.strategy import MIXED_PRECISION, STRATEGIES
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -24,12 +24,12 @@ from . import plugins
 from .config import RunConfig
 from .data import labels as labelmap
 from .errors import ConfigError, DataError, ModelError
-from .evaluation import EvaluationResult
+from .heads.classification import EvaluationResult
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
-from .reporting.artifacts import read_config, threshold_of
 from .reporting.json import write_metrics
-from .rundir import new_timestamped_dir, write_json
 from .runner import PreparedData, RunResult, data_summary, read_records, write_predictions
+from .runs.artifacts import read_config, threshold_of
+from .runs.rundir import new_timestamped_dir, write_json
 from .tasks import TaskSpec
 
 

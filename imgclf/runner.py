@@ -18,16 +18,16 @@ from .data import labels as labelmap
 from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
 from .data.split import split_records
-from .data.splitfile import write_splits
 from .errors import ConfigError, DataError, PluginError
-from .evaluation import EvaluationResult
-from .faults import RunState, guarded_run, image_errors, resumable_dir
+from .heads.classification import EvaluationResult
+from .heads.thresholds import pick_threshold
 from .options import check_options, check_run_options, values_checked
-from .rundir import new_run_dir, write_csv, write_json
-from .strategy import output_root
-from .strategy import prepare as prepare_strategy
+from .runs.rundir import new_run_dir, write_csv, write_json
+from .runs.splitfile import write_splits
+from .runs.state import RunState, guarded_run, image_errors, resumable_dir
 from .tasks import TaskSpec
-from .thresholds import pick_threshold
+from .training.strategy import output_root
+from .training.strategy import prepare as prepare_strategy
 
 
 @dataclass
@@ -187,7 +187,7 @@ def check_names(config: RunConfig, task: TaskSpec) -> None:
     if config.model is None:
         raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
     if config.tensorboard:
-        from .training import require_tensorboard
+        from .training.fit import require_tensorboard
 
         require_tensorboard()
 
@@ -340,13 +340,13 @@ def execute(
     state = RunState(run_dir, config.epochs)
     hint = f"imgclf run {task.name} --resume {run_dir}"
     every = [r.path for part in data.splits.values() for r in part]
-    from .determinism import op_determinism
+    from .nn.determinism import op_determinism
 
     determinism = op_determinism(config.deterministic)  # TensorFlow's op determinism: global
     with guarded_run(state, console, hint), image_errors(lambda: every, config.data), determinism:
         fit = train_and_evaluate
         if data.head.kind == "regression":
-            from .regression import train_and_evaluate_regression as fit
+            from .heads.regression import train_and_evaluate_regression as fit
         return fit(config, task, data, run_dir, saved, console, state)
 
 
@@ -362,8 +362,8 @@ def fit_model(
     """Seed, build the pipelines and the model, train: (model, history, pipelines).
     Every head trains here; class weights only for a class head. The training data
     holds the epochs still to run, from the backup's epoch on (determinism.py)."""
-    from .determinism import epoch_range
-    from .training import set_seeds, train
+    from .nn.determinism import epoch_range
+    from .training.fit import set_seeds, train
 
     head, size = data.head, saved["image_size"]
     set_seeds(config.seed)

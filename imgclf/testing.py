@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plugins
-from .draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
+from .nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
 
 __all__ = [
     "assert_independent_draws",
@@ -38,7 +38,7 @@ def tiny_model(input_shape: Sequence[int], head: Any) -> Any:
     """A model builder small enough for unit tests: one conv, pooling, the task's head."""
     import keras
 
-    from .models import output_layer
+    from .nn import output_layer
 
     inputs = keras.Input(tuple(input_shape), name="image")
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
@@ -163,7 +163,7 @@ def check_model_trains(
     import numpy as np
 
     from .api import build_model, get_task
-    from .training import compile_model
+    from .training.fit import compile_model
 
     spec = get_task(task)
     head = spec.head_for()
@@ -202,7 +202,7 @@ def make_result(
     to test a reporter without training anything."""
     import numpy as np
 
-    from .evaluation import EvaluationResult
+    from .heads.classification import EvaluationResult
 
     rng = np.random.default_rng(seed)
     k = len(classes)

@@ -32,7 +32,7 @@ PLUGIN = textwrap.dedent(
     import keras
 
     from imgclf import TaskSpec, hookimpl
-    from imgclf.models import output_layer
+    from imgclf import output_layer
 
     TASK = TaskSpec("det-task", ("dark", "light"), input_size=32, default_model="det-cnn",
                     default_augmenter="flip-rotate-translate",
@@ -117,7 +117,7 @@ def files(run_dir):
 
 
 def test_two_runs_with_one_seed_write_the_same_files(det, tmp_path):
-    from imgclf.determinism import find_generators
+    from imgclf.nn.determinism import find_generators
 
     _, data = det
     first, second = run(tmp_path, data), run(tmp_path, data)
@@ -177,7 +177,7 @@ def test_resume_replays_the_learning_rate_schedule_exactly():
 
     import keras
 
-    from imgclf.callbacks import replay_plateau
+    from imgclf.training.callbacks import replay_plateau
 
     def plateau():
         return keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5)
@@ -205,7 +205,7 @@ def test_an_augmented_batch_depends_on_seed_epoch_and_batch_alone(kind):
     import keras
     import tensorflow as tf
 
-    from imgclf.determinism import batch_augmenter, op_determinism
+    from imgclf.nn.determinism import batch_augmenter, op_determinism
 
     if kind == "keras":
         layer = keras.layers.RandomRotation(0.2, seed=3)

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import imgclf
-from imgclf import strategy as dist
 from imgclf.testing import make_image_folder, run_tiny
+from imgclf.training import strategy as dist
 
 WORKER = textwrap.dedent(
     """

@@ -178,7 +178,7 @@ def test_export_tflite_agrees_with_keras(runs, quantize, atol):
 
 
 def test_tflite_ops_are_inference_only(runs):
-    from imgclf.inference import tflite_interpreter
+    from imgclf.prediction.predictors import tflite_interpreter
 
     path = runs[0].run_dir / "exports" / "model-float32.tflite"
     if not path.exists():

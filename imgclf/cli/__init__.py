@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from ..errors import ImgclfError
-from ..faults import is_tf_error, short_tf_message
+from ..runs.state import is_tf_error, short_tf_message
 
 err_console = Console(stderr=True)
 

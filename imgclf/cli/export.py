@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..exporting import FORMATS, QUANTIZE
+from ..exporting.formats import FORMATS, QUANTIZE
 from . import cli
 from .tfquiet import import_tensorflow_quietly
 

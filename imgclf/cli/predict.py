@@ -60,8 +60,8 @@ def predict_cmd(
     is then 1. A .tflite file runs on LiteRT when it is installed (pip install
     'imgclf[litert]'), else on TensorFlow's tf.lite; --verbose says which.
     """
-    from ..inference import load_predictor
-    from ..prediction import collect_images, predict_files
+    from ..prediction.files import collect_images, predict_files
+    from ..prediction.predictors import load_predictor
 
     files = collect_images(paths)
     import_tensorflow_quietly()

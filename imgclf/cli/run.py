@@ -7,8 +7,8 @@ from rich.console import Console
 
 from .. import api
 from ..config import parse_sets
-from ..faults import resume_config
-from ..strategy import STRATEGIES
+from ..runs.state import resume_config
+from ..training.strategy import STRATEGIES
 from . import cli
 from .tfquiet import import_tensorflow_quietly
 

@@ -170,7 +170,7 @@ class InspectCache:
 
     def save(self) -> None:
         """Write atomically, dropping entries of files that no longer exist."""
-        from ..rundir import atomic_write_text
+        from ..runs.rundir import atomic_write_text
 
         if not self.dirty:
             return

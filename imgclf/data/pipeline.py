@@ -216,7 +216,7 @@ def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tup
     """
     import tensorflow as tf
 
-    from ..determinism import epoch_seed
+    from ..nn.determinism import epoch_seed
 
     if not epochs[0] < epochs[1]:
         raise ValueError(f"epochs must be a (start, stop) range with start < stop; got {epochs}.")
@@ -240,7 +240,7 @@ def augmented(ds, augment: Callable | None, seed: int, deterministic: bool):
     """``epoch_batches`` scaled to [0, 1] and augmented from (seed, epoch, batch)."""
     import tensorflow as tf
 
-    from ..determinism import batch_augmenter
+    from ..nn.determinism import batch_augmenter
 
     parallel = True
     if augment is not None:

@@ -159,7 +159,7 @@ def notes_for(pre: Preflight) -> list[str]:
 
 def write_skipped(run_dir: Path, pre: Preflight) -> None:
     """``skipped.csv`` (path, reason) in the run folder, when anything was left out."""
-    from ..rundir import write_csv
+    from ..runs.rundir import write_csv
 
     if pre.unreadable or pre.dropped:
         rows = [*pre.unreadable, *pre.dropped]

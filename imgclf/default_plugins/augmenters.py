@@ -1,7 +1,7 @@
 """Generic augmenters on Keras core preprocessing layers."""
 
-from .. import augment
 from ..hookspecs import hookimpl
+from ..nn import augment
 
 
 @hookimpl

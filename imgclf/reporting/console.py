@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 from .common import fmt
 
 

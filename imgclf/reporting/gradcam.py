@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 from .samples import confidence, image_grid, label_title
 
 PER_GROUP = 4

@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape as rich_escape
 
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 from .common import PLOTS_DIR, atomic_write_bytes, fmt
 from .plots import PLOTS, Plot, plots_for, render_plots
 from .samples import confidence

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..evaluation import EvaluationResult
-from ..rundir import write_json
+from ..heads.classification import EvaluationResult
+from ..runs.rundir import write_json
 
 METRICS_FILE = "metrics.json"
 

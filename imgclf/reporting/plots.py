@@ -18,7 +18,7 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 from .common import PLOTS_DIR, fmt, pyplot, save_figure, shorten
 
 LEGEND_OUTSIDE = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "fontsize": 9}

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 from .common import pyplot, shorten
 
 GRID_COLUMNS = 4

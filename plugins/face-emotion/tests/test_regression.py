@@ -13,7 +13,7 @@ from imgclf.cli import cli
 
 @pytest.mark.parametrize("name", ["alexnet", "vggnet", "mobilenet"])
 def test_models_build_a_two_unit_tanh_output_and_train(name):
-    from imgclf.training import compile_model
+    from imgclf.training.fit import compile_model
 
     model = imgclf.build_model(name, task="face-emotion", input_shape=(32, 32, 3), head="va")
     assert model.output_shape == (None, 2)

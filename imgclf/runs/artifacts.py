@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..evaluation import EvaluationResult
+from ..heads.classification import EvaluationResult
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def load_result(folder: str | Path) -> EvaluationResult:
         raise DataError(f"Run folder {str(folder)!r} does not exist.")
     config = read_config(folder)
     if config.get("head") == "regression":
-        from ..regression import load_regression_result
+        from ..heads.regression import load_regression_result
 
         return load_regression_result(folder, config, read_history(folder / "history.csv"))
     try:

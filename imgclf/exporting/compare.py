@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .data.records import Record
-from .errors import DataError
-from .evaluation import EvaluationResult
-from .inference import ModelInfo
-from .rundir import write_json
+from ..data.records import Record
+from ..errors import DataError
+from ..heads.classification import EvaluationResult
+from ..prediction.predictors import ModelInfo
+from ..runs.rundir import write_json
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
 
@@ -25,7 +25,7 @@ HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
 def run_splits(run_dir: Path) -> dict[str, list[Record]]:
     """The run's splits from ``splits.csv``; without it, the test split from
     ``predictions.csv`` (runs of imgclf 0.1)."""
-    from .data.splitfile import read_splits
+    from ..runs.splitfile import read_splits
 
     if (run_dir / "splits.csv").is_file():
         return read_splits(run_dir)
@@ -45,7 +45,7 @@ def score_both(
     keras_fn: Any, exported_fn: Any, records: Sequence[Record], size: int, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(Keras scores, exported scores) of ``records``, decoded once."""
-    from .prediction import score_batches, split_readable
+    from ..prediction.files import score_batches, split_readable
 
     good, bad, pillow = split_readable([r.path for r in records])
     if bad:
@@ -142,8 +142,8 @@ def export_and_compare(
     Returns (Exported, comparison or None). A bare .keras file has no test split:
     it is exported but not compared, and cannot be int8-quantized (no training images).
     """
-    from .exporting import check_choice, default_target, export_keras
-    from .inference import KerasPredictor, load_predictor
+    from ..prediction.predictors import KerasPredictor, load_predictor
+    from .formats import check_choice, default_target, export_keras
 
     check_choice(fmt, quantize)
     source = Path(model)
@@ -165,7 +165,7 @@ def export_and_compare(
     exported = export_keras(keras_fn.model, info, target, fmt, quantize, train)
     if not (evaluate and splits.get("test")):
         return exported, None
-    from .inference import SavedModelPredictor, TFLitePredictor
+    from ..prediction.predictors import SavedModelPredictor, TFLitePredictor
 
     fn = SavedModelPredictor(target) if fmt == "savedmodel" else TFLitePredictor(target)
     comparison = compare(keras_fn, fn, info, splits["test"], batch_size)

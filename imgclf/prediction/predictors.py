@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError
 
 
 @dataclass
@@ -158,7 +158,7 @@ class TFLitePredictor:
 
 def info_from_run(saved: Any, model: Any) -> ModelInfo:
     """ModelInfo of a run folder or ``.keras`` file resolved by external.resolve_model."""
-    from .reporting.artifacts import threshold_of
+    from ..runs.artifacts import threshold_of
 
     size = int(saved.config.get("image_size") or model.input_shape[1])
     return ModelInfo(
@@ -186,8 +186,8 @@ def load_predictor(
             f"{str(path)!r} is not a model imgclf reads: give a run folder, a .keras or "
             ".tflite file, or a SavedModel folder."
         )
-    from .api import load_model
-    from .external import check_outputs, resolve_model
+    from ..api import load_model
+    from ..external import check_outputs, resolve_model
 
     regression = regression_info(p)
     if regression is not None:
@@ -202,7 +202,7 @@ def load_predictor(
 
 def regression_info(path: Path) -> ModelInfo | None:
     """ModelInfo of a regression run's model (its outputs are the targets), else None."""
-    from .reporting.artifacts import read_config
+    from ..runs.artifacts import read_config
 
     run_dir = path if path.is_dir() else path.parent
     if not (run_dir / "config.json").is_file():

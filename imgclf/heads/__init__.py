@@ -15,10 +15,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig
-from .data.records import Record
-from .errors import ConfigError, DataError, did_you_mean
-from .tasks import CLASS_HEAD, Head, TaskSpec
+from ..config import RunConfig
+from ..data.records import Record
+from ..errors import ConfigError, DataError, did_you_mean
+from ..tasks import CLASS_HEAD, Head, TaskSpec
 
 #: config.json of runs made before named heads held the head kind under "head".
 _LEGACY_NAMES = ("softmax", "sigmoid")
@@ -88,7 +88,7 @@ def run_classes(records: list[Record], task: TaskSpec) -> tuple[str, ...]:
 def references_for(config: RunConfig, task: TaskSpec) -> list[dict[str, Any]]:
     """The task's published figures for this run's head, for config.json; each says
     whether this run read the same data set (by the loaders it used)."""
-    from .runner import pick_loader
+    from ..runner import pick_loader
 
     name = CLASS_HEAD if config.head in _LEGACY_NAMES else config.head
     refs = [r for r in task.references if r.head == name]

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DataError
+from ..errors import ConfigError, DataError
 from .rundir import write_json
 
 #: Settings a resumed run may change: they do not touch data, model or training.
@@ -116,7 +116,7 @@ def image_errors(paths: Callable[[], Sequence[str]], data: Sequence[str]) -> Ite
     except Exception as exc:
         if not is_tf_error(exc):
             raise
-        from .data.inspect import inspect_files
+        from ..data.inspect import inspect_files
 
         text = short_tf_message(exc)
         bad = [i for i in inspect_files(paths()).values() if not i.ok]
@@ -146,8 +146,8 @@ def resume_config(
     run_dir: str | Path, task: str, config_file: Any = None, options: dict | None = None
 ) -> Any:
     """The RunConfig of an interrupted run; options may change only RESUME_MAY_CHANGE."""
-    from .api import make_config
-    from .config import field_names
+    from ..api import make_config
+    from ..config import field_names
 
     run_dir = Path(run_dir)
     saved = read_saved_config(run_dir)

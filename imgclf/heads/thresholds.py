@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import RunConfig
-from .errors import DataError
+from ..config import RunConfig
+from ..errors import DataError
 
 
 def youden_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from .rundir import write_csv
+from ..runs.rundir import write_csv
 
 
 def read_history(path: Path) -> list[dict[str, str]]:

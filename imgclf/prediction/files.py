@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .data.folder import IMAGE_SUFFIXES
-from .errors import ConfigError, DataError
-from .inference import ModelInfo
+from ..data.folder import IMAGE_SUFFIXES
+from ..errors import ConfigError, DataError
+from .predictors import ModelInfo
 
 
 def collect_images(paths: Sequence[str | Path]) -> list[str]:
@@ -48,7 +48,7 @@ def collect_images(paths: Sequence[str | Path]) -> list[str]:
 
 def split_readable(files: Sequence[str]) -> tuple[list[str], dict[str, str], frozenset[str]]:
     """(readable files, {unreadable file: why}, files to decode with Pillow)."""
-    from .data.inspect import inspect_files
+    from ..data.inspect import inspect_files
 
     infos = inspect_files(files)
     bad = {p: str(i.error) for p, i in infos.items() if not i.ok}
@@ -60,8 +60,8 @@ def score_batches(
     predictor: Any, files: Sequence[str], size: int, batch_size: int, pillow: frozenset[str]
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """(file names, scores) one batch at a time, in the order of ``files``."""
-    from .data.pipeline import make_dataset
-    from .data.records import Record
+    from ..data.pipeline import make_dataset
+    from ..data.records import Record
 
     records = [Record(p, None) for p in files]
     ds = make_dataset(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 ECE_BINS = 15
 BOOTSTRAP_RESAMPLES = 1000

@@ -36,7 +36,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 #: Folded in instead of a batch index for the model's state, so that it never
 #: equals the augmenter's state of a batch.

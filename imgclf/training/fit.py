@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from .config import RunConfig
-from .tasks import Head
+from ..config import RunConfig
+from ..tasks import Head
 
 
 def set_seeds(seed: int) -> None:
@@ -71,7 +71,7 @@ def require_tensorboard() -> None:
     TensorFlow no longer installs: say so before any data is read."""
     import importlib.util
 
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     if importlib.util.find_spec("tensorboard") is None:
         raise ConfigError(
@@ -95,8 +95,8 @@ def make_callbacks(
     ``EpochSeeds`` runs after the backup is restored (``epochs``: determinism.py)."""
     import keras
 
+    from ..nn.determinism import EpochSeeds
     from .callbacks import BestCheckpoint, EpochState, HistoryWriter, ResumeSeed
-    from .determinism import EpochSeeds
     from .progress import progress_callback
 
     schedule = []

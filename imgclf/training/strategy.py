@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")
 MIXED_PRECISION = ("off", "on", "force", "bfloat16")

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
-from .evaluation import EvaluationResult, _num
+from ..errors import DataError
+from .classification import EvaluationResult, _num
 
 PER_TARGET = ("rmse", "mae", "pearson", "ccc", "sign_agreement")
 
@@ -100,7 +100,7 @@ class RegressionResult(EvaluationResult):
 
 def write_regression_predictions(run_dir: Path, result: RegressionResult) -> None:
     """``predictions.csv``: path, ``true_<t>`` and ``predicted_<t>`` per target."""
-    from .rundir import write_csv
+    from ..runs.rundir import write_csv
 
     names = result.targets
     header = ["path", *(f"true_{n}" for n in names), *(f"predicted_{n}" for n in names)]
@@ -151,9 +151,9 @@ def train_and_evaluate_regression(
     predict the test split, write predictions and metrics, report."""
     import shutil
 
-    from .data.pipeline import label_array
-    from .rundir import write_json
-    from .runner import RunResult, fit_model, render_reports
+    from ..data.pipeline import label_array
+    from ..runner import RunResult, fit_model, render_reports
+    from ..runs.rundir import write_json
 
     head = data.head
     model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)

@@ -37,7 +37,7 @@ def flip_rotate_translate(
 ) -> Any:
     """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction
     of each side, reflected at the borders: one resampling pass per image
-    (``imgclf.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
+    (``imgclf.nn.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
     import keras
 
     from .affine import RandomFlipRotateTranslate

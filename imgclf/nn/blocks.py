@@ -20,7 +20,7 @@ def output_layer(x: Any, head: Head, name: str = "predictions") -> Any:
 
 
 def batch_norm(x: Any, name: str, momentum: float = 0.99) -> Any:
-    """Batch normalization on TensorFlow's fused kernel (``imgclf.models.layers``):
+    """Batch normalization on TensorFlow's fused kernel (``imgclf.nn.layers``):
     the same layer as Keras' for the model, faster to train on a CPU."""
     from .layers import BatchNormalization
 

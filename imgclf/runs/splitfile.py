@@ -11,9 +11,9 @@ import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..data.records import Record
 from ..errors import DataError
-from ..rundir import write_csv
-from .records import Record
+from .rundir import write_csv
 
 
 def write_splits(run_dir: Path, splits: Mapping[str, Sequence[Record]]) -> None:

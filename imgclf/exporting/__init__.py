@@ -1,0 +1,1 @@
+"""Export of a saved model (SavedModel, TFLite) and its comparison with the Keras model."""

@@ -1,0 +1,1 @@
+"""Prediction with a saved model: predictors (Keras, SavedModel, TFLite) and image files."""

@@ -1,0 +1,1 @@
+"""Training: the trainer (fit.py), its callbacks, the tf.distribute strategy, progress bars."""
