@@ -13,7 +13,9 @@ from typing import Any
 
 from .errors import ConfigError, did_you_mean
 from .options import unknown_dotted
-from .training.strategy import MIXED_PRECISION, STRATEGIES
+
+STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")  # training/strategy.py
+MIXED_PRECISION = ("off", "on", "force", "bfloat16")
 
 if sys.version_info >= (3, 11):
     import tomllib

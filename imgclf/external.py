@@ -23,13 +23,17 @@ from rich.markup import escape
 from . import plugins
 from .config import RunConfig
 from .data import labels as labelmap
+from .data.pipeline import label_array, make_dataset
+from .data.sources import read_records
 from .errors import ConfigError, DataError, ModelError
-from .heads.classification import EvaluationResult
+from .files import write_json
+from .heads.classification import EvaluationResult, threshold_of, write_predictions
+from .nn.saving import load_model
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .reporting.json import write_metrics
-from .runner import PreparedData, RunResult, data_summary, read_records, write_predictions
-from .runs.artifacts import read_config, threshold_of
-from .runs.rundir import new_timestamped_dir, write_json
+from .runner import PreparedData, RunResult, data_summary
+from .runs.artifacts import read_config
+from .runs.rundir import new_timestamped_dir
 from .tasks import TaskSpec
 
 
@@ -130,8 +134,6 @@ def predict_records(
     model: Any, data: PreparedData, head: str, size: int, batch_size: int
 ) -> tuple[Any, Any]:
     """(true class indices, model scores) for the evaluation records, streamed."""
-    from .data.pipeline import label_array, make_dataset
-
     records = data.splits["evaluation"]
     ds = make_dataset(
         records, data.classes, head, size, batch_size, cache="none", with_labels=False
@@ -202,8 +204,6 @@ def evaluate_saved(
     console: Console | None = None,
 ) -> RunResult:
     """Evaluate ``model`` on ``data`` and write an evaluation folder (see module doc)."""
-    from .api import load_model
-
     console = console or Console()
     names = list(DEFAULT_REPORTERS if report is None else report)
     check_reporters(names)

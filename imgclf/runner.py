@@ -15,17 +15,25 @@ from rich.console import Console
 from . import heads, plugins
 from .config import RunConfig
 from .data import labels as labelmap
+from .data.pipeline import label_array, make_dataset
 from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
+from .data.sources import limit_records, load_records, pick_loader, read_records  # noqa: F401
 from .data.split import split_records
-from .errors import ConfigError, DataError, PluginError
+from .errors import DataError, PluginError
+from .files import write_json
+from .heads import kind_of
 from .heads.classification import EvaluationResult
+from .heads.regression import RegressionResult
 from .heads.thresholds import pick_threshold
-from .options import check_options, check_run_options, values_checked
-from .runs.rundir import new_run_dir, write_csv, write_json
+from .nn.augment import augmenter_for, augmenter_name
+from .options import check_run_options, values_checked
+from .reporting import render
+from .runs.rundir import new_run_dir
 from .runs.splitfile import write_splits
 from .runs.state import RunState, guarded_run, image_errors, resumable_dir
 from .tasks import TaskSpec
+from .training.fit import require_tensorboard, set_seeds, train
 from .training.strategy import output_root
 from .training.strategy import prepare as prepare_strategy
 
@@ -41,70 +49,6 @@ class RunResult:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def pick_loader(config: RunConfig, task: TaskSpec, source: Path) -> str:
-    """``--loader`` if given, else the first loader (task's first) that detects ``source``."""
-    regs = plugins.registries()["datasets"]
-    if config.loader:
-        regs.get(config.loader)
-        return config.loader
-    for name in [*task.datasets, *regs.names()]:
-        if name in regs and regs.get(name).detect(source):
-            return name
-    raise DataError(
-        f"No dataset loader recognises {str(source)!r}. Give a folder of class folders, a "
-        f"CSV file, or pick one with --loader ({', '.join(regs.names())})."
-    )
-
-
-def read_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
-    """Records of every ``--data`` source with the data set's own label spellings."""
-    if not config.data:
-        raise ConfigError("No data given. Pass --data PATH (a folder of class folders or a CSV).")
-    regs = plugins.registries()["datasets"]
-    records, skipped, notes = [], Counter(), []
-    for src in config.data:
-        source = Path(src)
-        if not source.exists():
-            raise DataError(f"Data path {src!r} does not exist. Check --data.")
-        name = pick_loader(config, task, source)
-        loader = regs.get(name)
-        check_options("loader", name, config.loader_options, loader.options)
-        defaults = {k: v for k, v in task.loader_defaults.items() if k in loader.options}
-        got = loader(source, **{**defaults, **config.loader_options})
-        for r in got.records:
-            r.source = r.source or str(source)
-        records += got.records
-        skipped.update(got.skipped)
-        notes += got.notes
-    return records, skipped, notes
-
-
-def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Counter, list[str]]:
-    """Records with labels mapped onto the task's classes, what was skipped, loader notes."""
-    records, skipped, notes = read_records(config, task)
-    mapped, dropped = labelmap.map_labels(
-        records, task, config.label_map, config.drop_unknown_labels
-    )
-    skipped.update({f"label {k!r} left out": v for k, v in dropped.items()})
-    return mapped, skipped, notes
-
-
-def limit_records(records: list[Record], limit: int | None, seed: int) -> list[Record]:
-    """A stratified sample of about ``limit`` records, same per seed."""
-    if not limit or len(records) <= limit:
-        return records
-    rng = np.random.default_rng(seed)
-    strata: dict[tuple, list[Record]] = {}
-    for r in records:
-        strata.setdefault((r.split, r.label), []).append(r)
-    out = []
-    for key in sorted(strata, key=str):
-        part = strata[key]
-        k = max(1, round(len(part) * limit / len(records)))
-        out += [part[i] for i in sorted(rng.choice(len(part), size=k, replace=False))]
-    return out
-
-
 def versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -117,63 +61,10 @@ def versions() -> dict[str, str]:
     return out
 
 
-def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
-    """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins."""
-    name = name or (task.default_augmenter if task else None)
-    if not name or name == "none":
-        return None
-    regs = plugins.registries()["augmenters"]
-    scoped = f"{task.name}/{name}" if task else name
-    return scoped if scoped in regs else regs.get(name) and name
-
-
-def build_augmenter(config: RunConfig, task: TaskSpec | None) -> Any:
-    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options."""
-    resolved = augmenter_name(config.augmenter, task)
-    if not resolved:
-        return None
-    build = plugins.registries()["augmenters"].get(resolved)
-    options = {k: _number(v) for k, v in config.augmenter_options.items()}
-    try:
-        return build(seed=config.seed, **options)
-    except TypeError as exc:
-        raise ConfigError(
-            f"Augmenter {resolved!r} does not take the options {sorted(options)}: {exc}."
-        ) from None
-
-
-def _number(value: Any) -> Any:
-    """'0.2' -> 0.2 for options given as strings on the command line."""
-    if isinstance(value, str):
-        for kind in (int, float):
-            try:
-                return kind(value)
-            except ValueError:
-                pass
-    return value
-
-
-def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
-    """``predictions.csv``: path, true, predicted, one probability column per class.
-
-    Probabilities keep 9 significant digits (exact for float32 scores), so
-    ``imgclf report`` recomputes the very same metrics from this file.
-    """
-    probs = result.probabilities
-    pred = result.y_pred
-    rows = (
-        [p, result.classes[t], result.classes[y], *(f"{v:.9g}" for v in probs[i])]
-        for i, (p, t, y) in enumerate(zip(result.paths, result.y_true, pred))
-    )
-    write_csv(run_dir / "predictions.csv", ["path", "true", "predicted", *result.classes], rows)
-
-
 def render_reports(
     config: RunConfig, result: EvaluationResult, run_dir: Path, console: Console
 ) -> None:
     """Run the configured reporters; one that fails is warned about and skipped."""
-    from .reporting import render
-
     render(config.report, result, run_dir, console)
 
 
@@ -187,8 +78,6 @@ def check_names(config: RunConfig, task: TaskSpec) -> None:
     if config.model is None:
         raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
     if config.tensorboard:
-        from .training.fit import require_tensorboard
-
         require_tensorboard()
 
 
@@ -277,8 +166,6 @@ class Pipelines:
     augment: Any = None
 
     def ds(self, split: str, training: bool = False, epochs: tuple[int, int] | None = None) -> Any:
-        from .data.pipeline import make_dataset
-
         c = self.config
         return make_dataset(
             self.data.splits[split], self.data.classes, self.head.kind, self.size,
@@ -289,8 +176,6 @@ class Pipelines:
         )  # fmt: skip
 
     def labels(self, split: str) -> np.ndarray:
-        from .data.pipeline import label_array
-
         return label_array(self.data.splits[split], self.data.classes, "softmax")
 
 
@@ -324,7 +209,7 @@ def execute(
     if config.augmenter_options:  # a trial build: the builder's own checks, before any folder
         name = augmenter_name(config.augmenter, task)
         with values_checked("augmenter", name, config.augmenter_options):
-            build_augmenter(config, task)
+            augmenter_for(config, task)
     data = prepare_data(config, task, console)
     print_data(console, data)
     if resume:
@@ -344,10 +229,7 @@ def execute(
 
     determinism = op_determinism(config.deterministic)  # TensorFlow's op determinism: global
     with guarded_run(state, console, hint), image_errors(lambda: every, config.data), determinism:
-        fit = train_and_evaluate
-        if data.head.kind == "regression":
-            from .heads.regression import train_and_evaluate_regression as fit
-        return fit(config, task, data, run_dir, saved, console, state)
+        return train_and_evaluate(config, task, data, run_dir, saved, console, state)
 
 
 def fit_model(
@@ -363,12 +245,11 @@ def fit_model(
     Every head trains here; class weights only for a class head. The training data
     holds the epochs still to run, from the backup's epoch on (determinism.py)."""
     from .nn.determinism import epoch_range
-    from .training.fit import set_seeds, train
 
     head, size = data.head, saved["image_size"]
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run_dir / "cache",
-                      build_augmenter(config, task))  # fmt: skip
+                      augmenter_for(config, task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     y_train = None if head.kind == "regression" else pipes.labels("train")
     epochs = epoch_range(run_dir, config.epochs)
@@ -382,6 +263,46 @@ def fit_model(
     return model, history, pipes
 
 
+def test_result(
+    config: RunConfig,
+    data: PreparedData,
+    model: Any,
+    pipes: Pipelines,
+    run_dir: Path,
+    saved: dict[str, Any],
+    history: dict[str, list[float]],
+) -> EvaluationResult:
+    """Predict the test split. A sigmoid head first picks its threshold on the
+    validation split (recorded in config.json); a regression head has none."""
+    head, test = data.head, data.splits["test"]
+    if head.kind == "regression":
+        return RegressionResult(
+            y_true=label_array(test, head.targets, "regression"),
+            scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
+            classes=tuple(head.targets),
+            head="regression",
+            paths=[r.path for r in test],
+            history=history,
+            config=saved,
+            data_summary=saved["data_summary"],
+        )
+    threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
+    if head.kind == "sigmoid":
+        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
+        write_json(run_dir / "config.json", saved)
+    return EvaluationResult(
+        y_true=pipes.labels("test"),
+        scores=model.predict(pipes.ds("test"), verbose=0),
+        classes=data.classes,
+        head=head.kind,
+        paths=[r.path for r in test],
+        threshold=threshold,
+        history=history,
+        config=saved,
+        data_summary=saved["data_summary"],
+    )
+
+
 def train_and_evaluate(
     config: RunConfig,
     task: TaskSpec,
@@ -391,19 +312,10 @@ def train_and_evaluate(
     console: Console,
     state: RunState,
 ) -> RunResult:
-    """Train, pick the threshold, predict the test split, write the artifacts, report."""
-    head = data.head
+    """Train, predict the test split, write predictions and metrics, report (any head)."""
     model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
-    threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
-    if head.kind == "sigmoid":
-        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
-        write_json(run_dir / "config.json", saved)
-    result = EvaluationResult(
-        y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
-        classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
-        threshold=threshold, history=history, config=saved, data_summary=saved["data_summary"],
-    )  # fmt: skip
-    write_predictions(run_dir, result)
+    result = test_result(config, data, model, pipes, run_dir, saved, history)
+    kind_of(result.head).write_predictions(run_dir, result)
     write_json(run_dir / "metrics.json", result.metrics)
     shutil.rmtree(run_dir / "cache", ignore_errors=True)
     render_reports(config, result, run_dir, console)

@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from . import plugins
+from .api import build_augmenter, build_model, get_task, run
+from .heads.classification import EvaluationResult
+from .nn import output_layer
 from .nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
+from .training.fit import compile_model
 
 __all__ = [
     "assert_independent_draws",
@@ -37,8 +41,6 @@ __all__ = [
 def tiny_model(input_shape: Sequence[int], head: Any) -> Any:
     """A model builder small enough for unit tests: one conv, pooling, the task's head."""
     import keras
-
-    from .nn import output_layer
 
     inputs = keras.Input(tuple(input_shape), name="image")
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
@@ -107,8 +109,6 @@ def run_tiny(task: str, data: Any, tmp_path: Path, **options: Any) -> Any:
 
     from rich.console import Console
 
-    from .api import run
-
     settings = {"epochs": 1, "image_size": 16, "batch_size": 8, "report": [], "seed": 0}
     settings.update(options)
     settings.setdefault("output", Path(tmp_path) / "runs")
@@ -162,9 +162,6 @@ def check_model_trains(
     """Build model ``name`` for ``task`` and take one training step; return its logs."""
     import numpy as np
 
-    from .api import build_model, get_task
-    from .training.fit import compile_model
-
     spec = get_task(task)
     head = spec.head_for()
     model = compile_model(build_model(name, task, input_shape), head, 1e-3)
@@ -180,8 +177,6 @@ def check_augmenter(
     ``options``, apply it to a batch of random images in [0, 1] and check the batch
     keeps its shape and range; return the augmented batch as a NumPy array."""
     import numpy as np
-
-    from .api import build_augmenter
 
     layer = build_augmenter(name, task=task, seed=0, **options)
     x = np.random.default_rng(0).random((batch, size, size, 3), dtype="float32")
@@ -201,8 +196,6 @@ def make_result(
     """An ``EvaluationResult`` of ``n`` made-up predictions (about ``accuracy`` right),
     to test a reporter without training anything."""
     import numpy as np
-
-    from .heads.classification import EvaluationResult
 
     rng = np.random.default_rng(seed)
     k = len(classes)

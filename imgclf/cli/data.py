@@ -14,7 +14,7 @@ from .. import plugins
 from ..config import RunConfig, apply, parse_sets
 from ..data.check import CheckReport, check_or_error
 from ..errors import ConfigError
-from . import cli
+from .group import cli
 from .tfquiet import import_tensorflow_quietly
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from .. import api
 from ..config import parse_sets
 from ..errors import ConfigError
-from . import cli
+from .group import cli
 from .report import parse_reporters
 from .tfquiet import import_tensorflow_quietly
 

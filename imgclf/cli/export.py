@@ -7,8 +7,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import api
 from ..exporting.formats import FORMATS, QUANTIZE
-from . import cli
+from .group import cli
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -63,8 +64,6 @@ def export_cmd(
     split next to the Keras model; both sets of figures go into
     <exported file>.eval.json. 'imgclf predict' takes the exported file.
     """
-    from .. import api
-
     import_tensorflow_quietly()
     console = Console(highlight=False, soft_wrap=True)  # whole paths, never broken
     exported, comparison = api.export(

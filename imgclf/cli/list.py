@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import plugins
-from . import cli
+from ..heads import describe_heads
+from .group import cli
 
 KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
 PIPE_WIDTH = 100_000  # wider than any row: tables fit their content, nothing is cut
@@ -25,8 +26,6 @@ def _console() -> Console:
 
 def _describe(kind: str, obj: object) -> str:
     if kind == "tasks":
-        from ..heads import describe_heads
-
         return (
             f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
             f"{obj.head}, default model {obj.default_model}; heads: {describe_heads(obj)}]"

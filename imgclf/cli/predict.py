@@ -9,7 +9,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from . import cli, err_console
+from ..prediction.files import collect_images, predict_files
+from ..prediction.predictors import load_predictor
+from .group import cli, err_console
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -60,9 +62,6 @@ def predict_cmd(
     is then 1. A .tflite file runs on LiteRT when it is installed (pip install
     'imgclf[litert]'), else on TensorFlow's tf.lite; --verbose says which.
     """
-    from ..prediction.files import collect_images, predict_files
-    from ..prediction.predictors import load_predictor
-
     files = collect_images(paths)
     import_tensorflow_quietly()
     predictor, info = load_predictor(model, task=task, unsafe=unsafe)

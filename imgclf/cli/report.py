@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from .. import api
-from . import cli
+from .group import cli
 from .tfquiet import import_tensorflow_quietly
 
 

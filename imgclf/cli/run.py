@@ -6,10 +6,9 @@ import click
 from rich.console import Console
 
 from .. import api
-from ..config import parse_sets
+from ..config import STRATEGIES, parse_sets
 from ..runs.state import resume_config
-from ..training.strategy import STRATEGIES
-from . import cli
+from .group import cli
 from .tfquiet import import_tensorflow_quietly
 
 

@@ -18,8 +18,10 @@ from typing import Any
 from ..config import RunConfig
 from ..errors import DataError, did_you_mean
 from ..tasks import TaskSpec
+from . import labels as labelmap
 from .inspect import FileInfo, inspect_files
 from .records import Record, counts
+from .sources import read_records
 
 IMBALANCE_WARNING = 10.0
 SHOWN = 10  # file names listed per problem on the console
@@ -102,8 +104,6 @@ def map_task_labels(
     records: list[Record], task: TaskSpec, config: RunConfig
 ) -> tuple[list[Record], Counter, Counter]:
     """(records relabelled with classes, unknown labels, labels left out on purpose)."""
-    from . import labels as labelmap
-
     table = labelmap.label_table(task, config.label_map)
     kept, unknown, dropped = [], Counter(), Counter()
     for r in records:
@@ -201,8 +201,6 @@ def check_classes(report: CheckReport, records: list[Record], task: TaskSpec | N
 
 def check_data(config: RunConfig, task: TaskSpec | None, console: Any = None) -> CheckReport:
     """Load ``config.data`` as a run would and check it (see the module docstring)."""
-    from ..runner import read_records
-
     spec = task or TaskSpec("(no task)", ())
     records, skipped, notes = read_records(config, spec)
     report = CheckReport(list(config.data), task.name if task else None, notes=notes)

@@ -22,6 +22,8 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write_text
+
 CACHE_VERSION = 1
 ORIENTATION_TAG = 0x0112
 
@@ -170,8 +172,6 @@ class InspectCache:
 
     def save(self) -> None:
         """Write atomically, dropping entries of files that no longer exist."""
-        from ..runs.rundir import atomic_write_text
-
         if not self.dirty:
             return
         files = {k: v for k, v in self.entries.items() if k in self.seen or os.path.exists(k)}

@@ -10,6 +10,8 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import DataError
+from .inspect import inspect_files, pillow_pixels
 from .records import Record
 
 MEMORY_CACHE_BYTES = 3 * 1024**3
@@ -44,8 +46,6 @@ def label_array(records: Sequence[Record], classes: Sequence[str], head: str):
 
 
 def _pillow_pixels(path: bytes):
-    from .inspect import pillow_pixels
-
     return pillow_pixels(path.decode())
 
 
@@ -74,8 +74,6 @@ def decode_image(path, size: int, pillow: Any = None, box: Any = None):
     import tensorflow as tf
 
     if pillow is None and isinstance(path, str):
-        from .inspect import inspect_files
-
         pillow = inspect_files([path])[path].decoder == "pillow"
 
     def native():
@@ -102,9 +100,6 @@ def decode_image(path, size: int, pillow: Any = None, box: Any = None):
 
 def pillow_paths_of(paths: Sequence[str]) -> frozenset[str]:
     """Files the pipeline must decode with Pillow; unreadable files are a DataError."""
-    from ..errors import DataError
-    from .inspect import inspect_files
-
     infos = inspect_files(paths)
     bad = [i for i in infos.values() if not i.ok]
     if bad:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..files import write_csv
 from .check import find_duplicates
 from .inspect import FileInfo, inspect_files
 from .records import Record
@@ -159,8 +160,6 @@ def notes_for(pre: Preflight) -> list[str]:
 
 def write_skipped(run_dir: Path, pre: Preflight) -> None:
     """``skipped.csv`` (path, reason) in the run folder, when anything was left out."""
-    from ..runs.rundir import write_csv
-
     if pre.unreadable or pre.dropped:
         rows = [*pre.unreadable, *pre.dropped]
         write_csv(Path(run_dir) / "skipped.csv", ["path", "reason"], rows)

@@ -15,9 +15,18 @@ import numpy as np
 
 from ..data.records import Record
 from ..errors import DataError
+from ..files import write_json
 from ..heads.classification import EvaluationResult
-from ..prediction.predictors import ModelInfo
-from ..runs.rundir import write_json
+from ..prediction.files import score_batches, split_readable
+from ..prediction.predictors import (
+    KerasPredictor,
+    ModelInfo,
+    SavedModelPredictor,
+    TFLitePredictor,
+    load_predictor,
+)
+from ..runs.splitfile import read_splits
+from .formats import check_choice, default_target, export_keras
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
 
@@ -25,8 +34,6 @@ HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
 def run_splits(run_dir: Path) -> dict[str, list[Record]]:
     """The run's splits from ``splits.csv``; without it, the test split from
     ``predictions.csv`` (runs of imgclf 0.1)."""
-    from ..runs.splitfile import read_splits
-
     if (run_dir / "splits.csv").is_file():
         return read_splits(run_dir)
     import csv
@@ -45,8 +52,6 @@ def score_both(
     keras_fn: Any, exported_fn: Any, records: Sequence[Record], size: int, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(Keras scores, exported scores) of ``records``, decoded once."""
-    from ..prediction.files import score_batches, split_readable
-
     good, bad, pillow = split_readable([r.path for r in records])
     if bad:
         first = next(iter(bad.items()))
@@ -142,9 +147,6 @@ def export_and_compare(
     Returns (Exported, comparison or None). A bare .keras file has no test split:
     it is exported but not compared, and cannot be int8-quantized (no training images).
     """
-    from ..prediction.predictors import KerasPredictor, load_predictor
-    from .formats import check_choice, default_target, export_keras
-
     check_choice(fmt, quantize)
     source = Path(model)
     if source.suffix == ".tflite" or (source / "saved_model.pb").is_file():
@@ -165,7 +167,6 @@ def export_and_compare(
     exported = export_keras(keras_fn.model, info, target, fmt, quantize, train)
     if not (evaluate and splits.get("test")):
         return exported, None
-    from ..prediction.predictors import SavedModelPredictor, TFLitePredictor
 
     fn = SavedModelPredictor(target) if fmt == "savedmodel" else TFLitePredictor(target)
     comparison = compare(keras_fn, fn, info, splits["test"], batch_size)

@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ..data.pipeline import make_dataset
+from ..data.records import Record
 from ..errors import ConfigError, DataError
+from ..files import write_json
 from ..prediction.predictors import ModelInfo, sidecar_of
-from ..runs.rundir import write_json
 
 FORMATS = ("savedmodel", "tflite")
 QUANTIZE = ("none", "dynamic", "float16", "int8")
@@ -106,9 +108,6 @@ def calibration_images(
     paths: Sequence[str], size: int, n: int = CALIBRATION_IMAGES, seed: int = 0
 ) -> Iterator[np.ndarray]:
     """Up to ``n`` of ``paths`` (a seeded sample), one 1 x size x size x 3 batch each."""
-    from ..data.pipeline import make_dataset
-    from ..data.records import Record
-
     if not paths:
         raise DataError("int8 quantization needs training images; the run lists none.")
     rng = np.random.default_rng(seed)

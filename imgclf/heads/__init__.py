@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig
 from ..data.records import Record
+from ..data.sources import pick_loader
 from ..errors import ConfigError, DataError, did_you_mean
 from ..tasks import CLASS_HEAD, Head, TaskSpec
+from . import classification, regression
 
 #: config.json of runs made before named heads held the head kind under "head".
 _LEGACY_NAMES = ("softmax", "sigmoid")
@@ -88,8 +91,6 @@ def run_classes(records: list[Record], task: TaskSpec) -> tuple[str, ...]:
 def references_for(config: RunConfig, task: TaskSpec) -> list[dict[str, Any]]:
     """The task's published figures for this run's head, for config.json; each says
     whether this run read the same data set (by the loaders it used)."""
-    from ..runner import pick_loader
-
     name = CLASS_HEAD if config.head in _LEGACY_NAMES else config.head
     refs = [r for r in task.references if r.head == name]
     if not refs:
@@ -104,3 +105,28 @@ def references_for(config: RunConfig, task: TaskSpec) -> list[dict[str, Any]]:
         }
         for r in refs
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadKind:
+    """What differs between head kinds once a model is trained: its predictions.csv
+    and how a finished folder's result is read back."""
+
+    write_predictions: Callable[[Path, Any], None]
+    load_result: Callable[[Path, dict[str, Any], dict], Any]
+
+
+HEADS = {
+    "classes": HeadKind(
+        classification.write_predictions, classification.load_classification_result
+    ),
+    "regression": HeadKind(
+        regression.write_regression_predictions, regression.load_regression_result
+    ),
+}
+"""Head kind -> HeadKind; ``softmax`` and ``sigmoid`` heads are both ``classes``."""
+
+
+def kind_of(head: str) -> HeadKind:
+    """The HeadKind of a head as ``config.json`` records it (``softmax``, ``regression``...)."""
+    return HEADS["regression" if head == "regression" else "classes"]

@@ -8,14 +8,17 @@ undefined for the data (an AUC for a class without positives, say) are ``None``
 
 from __future__ import annotations
 
+import csv
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ..files import write_csv
 
 ECE_BINS = 15
 BOOTSTRAP_RESAMPLES = 1000
@@ -250,3 +253,73 @@ def compute_metrics(
         out["confusion_matrix"] = cm.tolist()
         out["reliability"] = cal.get("reliability", [])
     return out
+
+
+def write_predictions(run_dir: Path, result: EvaluationResult) -> None:
+    """``predictions.csv``: path, true, predicted, one probability column per class.
+
+    Probabilities keep 9 significant digits (exact for float32 scores), so
+    ``imgclf report`` recomputes the very same metrics from this file.
+    """
+    probs = result.probabilities
+    pred = result.y_pred
+    rows = (
+        [p, result.classes[t], result.classes[y], *(f"{v:.9g}" for v in probs[i])]
+        for i, (p, t, y) in enumerate(zip(result.paths, result.y_true, pred))
+    )
+    write_csv(run_dir / "predictions.csv", ["path", "true", "predicted", *result.classes], rows)
+
+
+def read_predictions(
+    path: Path, classes: tuple[str, ...]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(paths, true class indices, N x C probabilities) from ``predictions.csv``."""
+    if not Path(path).is_file():
+        raise DataError(f"{path} is missing; the run did not finish its evaluation.")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"path", "true", *classes} - set(reader.fieldnames or [])
+        rows = list(reader)
+    if missing:
+        raise DataError(f"{path} lacks the column(s) {', '.join(sorted(missing))}.")
+    if not rows:
+        raise DataError(f"{path} holds no predictions.")
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = sorted({r["true"] for r in rows} - set(index))
+    if unknown:
+        raise DataError(f"{path}: true label(s) {', '.join(unknown)} are not run classes.")
+    y_true = np.array([index[r["true"]] for r in rows], dtype="int32")
+    # Scores are float32 model outputs written with 9 digits: back to float32 is exact.
+    probs = np.array([[float(r[c]) for c in classes] for r in rows], dtype="float32")
+    return [r["path"] for r in rows], y_true, probs.astype("float64")
+
+
+def threshold_of(config: dict[str, Any]) -> float:
+    """The decision threshold a binary run used (0.5 when it did not store one)."""
+    try:
+        return float(config.get("threshold", 0.5))
+    except (TypeError, ValueError):
+        return 0.5
+
+
+def load_classification_result(
+    folder: Path, config: dict[str, Any], history: dict
+) -> EvaluationResult:
+    """The EvaluationResult of a finished class-head run or evaluation folder."""
+    try:
+        classes, head = tuple(config["classes"]), config.get("head", "softmax")
+    except KeyError:
+        raise DataError(f"{folder}/config.json has no 'classes'; not a run folder.") from None
+    paths, y_true, probs = read_predictions(folder / "predictions.csv", classes)
+    scores = probs[:, 1:2] if head == "sigmoid" else probs
+    return EvaluationResult(
+        y_true=y_true,
+        scores=scores,
+        classes=classes,
+        head=head,
+        paths=paths,
+        threshold=threshold_of(config),
+        history=history,
+        config=config,
+        data_summary=config.get("data_summary") or {},
+    )

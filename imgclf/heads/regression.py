@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..files import write_csv
 from .classification import EvaluationResult, _num
 
 PER_TARGET = ("rmse", "mae", "pearson", "ccc", "sign_agreement")
@@ -100,8 +101,6 @@ class RegressionResult(EvaluationResult):
 
 def write_regression_predictions(run_dir: Path, result: RegressionResult) -> None:
     """``predictions.csv``: path, ``true_<t>`` and ``predicted_<t>`` per target."""
-    from ..runs.rundir import write_csv
-
     names = result.targets
     header = ["path", *(f"true_{n}" for n in names), *(f"predicted_{n}" for n in names)]
     t, p = np.asarray(result.y_true), np.asarray(result.scores)
@@ -142,30 +141,3 @@ def load_regression_result(folder: Path, config: dict[str, Any], history: dict) 
         y_true=true, scores=pred, classes=targets, head="regression", paths=paths,
         history=history, config=config, data_summary=config.get("data_summary") or {},
     )  # fmt: skip
-
-
-def train_and_evaluate_regression(
-    config: Any, task: Any, data: Any, run_dir: Path, saved: dict, console: Any, state: Any
-) -> Any:
-    """The regression counterpart of ``runner.train_and_evaluate``: train with MSE,
-    predict the test split, write predictions and metrics, report."""
-    import shutil
-
-    from ..data.pipeline import label_array
-    from ..runner import RunResult, fit_model, render_reports
-    from ..runs.rundir import write_json
-
-    head = data.head
-    model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
-    test = data.splits["test"]
-    result = RegressionResult(
-        y_true=label_array(test, head.targets, "regression"),
-        scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
-        classes=tuple(head.targets), head="regression", paths=[r.path for r in test],
-        history=history, config=saved, data_summary=saved["data_summary"],
-    )  # fmt: skip
-    write_regression_predictions(run_dir, result)
-    write_json(run_dir / "metrics.json", result.metrics)
-    shutil.rmtree(run_dir / "cache", ignore_errors=True)
-    render_reports(config, result, run_dir, console)
-    return RunResult(run_dir, result.metrics, model, result, dict(data.skipped))

@@ -12,6 +12,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from .. import plugins
+from ..config import RunConfig
+from ..errors import ConfigError
+from ..resolve import get_task
+from ..tasks import TaskSpec
+
 
 def derive_seed(seed: int | None, *keys: int | str) -> int | None:
     """A seed of its own for one random layer of an augmenter: ``derive_seed(seed,
@@ -54,3 +60,54 @@ def flip(seed: int | None = None) -> Any:
 
     layer = keras.layers.RandomFlip("horizontal", seed=derive_seed(seed, "flip"), name="flip")
     return keras.Sequential([layer], name="augment")
+
+
+def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
+    """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins."""
+    name = name or (task.default_augmenter if task else None)
+    if not name or name == "none":
+        return None
+    regs = plugins.registries()["augmenters"]
+    scoped = f"{task.name}/{name}" if task else name
+    return scoped if scoped in regs else regs.get(name) and name
+
+
+def augmenter_for(config: RunConfig, task: TaskSpec | None) -> Any:
+    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options."""
+    resolved = augmenter_name(config.augmenter, task)
+    if not resolved:
+        return None
+    build = plugins.registries()["augmenters"].get(resolved)
+    options = {k: _number(v) for k, v in config.augmenter_options.items()}
+    try:
+        return build(seed=config.seed, **options)
+    except TypeError as exc:
+        raise ConfigError(
+            f"Augmenter {resolved!r} does not take the options {sorted(options)}: {exc}."
+        ) from None
+
+
+def _number(value: Any) -> Any:
+    """'0.2' -> 0.2 for options given as strings on the command line."""
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+    return value
+
+
+def build_augmenter(
+    name: str | None, task: str | None = None, seed: int | None = None, **options: Any
+) -> Any:
+    """The augmenter a run applies to training batches, to test or use outside a run.
+
+    ``name`` resolves as ``--augmenter`` does (``<task>/<name>``, a task's own, first;
+    ``None``: the task's default); ``options`` are its ``--set augmenter.KEY=VALUE``
+    settings. The same ``seed`` gives the same draws, ``None`` a random one; ``"none"``
+    gives ``None`` (no augmentation).
+    """
+    spec = get_task(task) if task else None
+    cfg = RunConfig(task or "", augmenter=name, augmenter_options=options, seed=seed)
+    return augmenter_for(cfg, spec)

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..api import build_augmenter
-from .augment import seed_generators
+from .augment import build_augmenter, seed_generators
 
 PARAMETERS = ("flip", "angle", "dx", "dy", "scale")
 

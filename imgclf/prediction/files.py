@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..data.folder import IMAGE_SUFFIXES
+from ..data.inspect import inspect_files
+from ..data.pipeline import make_dataset
+from ..data.records import Record
 from ..errors import ConfigError, DataError
 from .predictors import ModelInfo
 
@@ -48,8 +51,6 @@ def collect_images(paths: Sequence[str | Path]) -> list[str]:
 
 def split_readable(files: Sequence[str]) -> tuple[list[str], dict[str, str], frozenset[str]]:
     """(readable files, {unreadable file: why}, files to decode with Pillow)."""
-    from ..data.inspect import inspect_files
-
     infos = inspect_files(files)
     bad = {p: str(i.error) for p, i in infos.items() if not i.ok}
     good = [p for p in files if p not in bad]
@@ -60,9 +61,6 @@ def score_batches(
     predictor: Any, files: Sequence[str], size: int, batch_size: int, pillow: frozenset[str]
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """(file names, scores) one batch at a time, in the order of ``files``."""
-    from ..data.pipeline import make_dataset
-    from ..data.records import Record
-
     records = [Record(p, None) for p in files]
     ds = make_dataset(
         records, (), "softmax", size, batch_size, cache="none", with_labels=False,

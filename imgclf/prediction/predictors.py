@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, ModelError
+from ..external import check_outputs, resolve_model
+from ..heads.classification import threshold_of
+from ..nn.saving import load_model
+from ..runs.artifacts import read_config
 
 
 @dataclass
@@ -158,8 +162,6 @@ class TFLitePredictor:
 
 def info_from_run(saved: Any, model: Any) -> ModelInfo:
     """ModelInfo of a run folder or ``.keras`` file resolved by external.resolve_model."""
-    from ..runs.artifacts import threshold_of
-
     size = int(saved.config.get("image_size") or model.input_shape[1])
     return ModelInfo(
         saved.classes, saved.head, size, threshold_of(saved.config) if saved.config else 0.5,
@@ -186,8 +188,6 @@ def load_predictor(
             f"{str(path)!r} is not a model imgclf reads: give a run folder, a .keras or "
             ".tflite file, or a SavedModel folder."
         )
-    from ..api import load_model
-    from ..external import check_outputs, resolve_model
 
     regression = regression_info(p)
     if regression is not None:
@@ -202,8 +202,6 @@ def load_predictor(
 
 def regression_info(path: Path) -> ModelInfo | None:
     """ModelInfo of a regression run's model (its outputs are the targets), else None."""
-    from ..runs.artifacts import read_config
-
     run_dir = path if path.is_dir() else path.parent
     if not (run_dir / "config.json").is_file():
         return None

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import plugins
+
 DEFAULT_REPORTERS = ("console", "plots", "json", "html")
 
 
 def check_reporters(names: Sequence[str]) -> None:
     """Raise PluginError (with did-you-mean) for a reporter name that is not registered."""
-    from .. import plugins
-
     regs = plugins.registries()["reporters"]
     for name in names:
         regs.get(name)
@@ -30,8 +30,6 @@ def render(names: Sequence[str], result: Any, run_dir: Path, console: Any) -> li
     reporters (and the run) wrote are kept, and the run still succeeds.
     """
     from rich.markup import escape
-
-    from .. import plugins
 
     regs = plugins.registries()["reporters"]
     failed = []

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from ..heads.classification import EvaluationResult
 from .common import fmt
+from .reference import print_references
+from .regression import report_console_regression
 
 
 def summary_line(metrics: dict[str, Any], what: str = "Test") -> str:
@@ -86,8 +88,6 @@ def print_evaluation_notes(evaluation: dict[str, Any], console: Console) -> None
 def report_console(result: EvaluationResult, run_dir: Path, console: Console) -> None:
     """Summary, per-class table and confusion matrix in the terminal."""
     if result.head == "regression":
-        from .regression import report_console_regression
-
         return report_console_regression(result, run_dir, console)
     metrics = result.metrics
     evaluation = (result.data_summary or {}).get("evaluation")
@@ -99,11 +99,3 @@ def report_console(result: EvaluationResult, run_dir: Path, console: Console) ->
     console.print(per_class_table(metrics))
     console.print(confusion_table(metrics))
     print_references(result, console)
-
-
-def print_references(result: EvaluationResult, console: Console) -> None:
-    """The task's published figures next to this run's (see reference.py)."""
-    from .reference import comparisons
-
-    for ref in comparisons(result):
-        console.print(escape(ref["line"]))

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from ..data.pipeline import decode_image
 from ..errors import ModelError
 from ..heads.classification import EvaluationResult
+from ..nn.saving import load_model
 from .samples import confidence, image_grid, label_title
 
 PER_GROUP = 4
@@ -98,15 +100,11 @@ def pick_for_gradcam(result: EvaluationResult, per_group: int = PER_GROUP) -> li
 
 def load_images(paths: Sequence[str], size: int) -> np.ndarray:
     """Images as the model saw them: decoded, resized to ``size``, scaled to [0, 1]."""
-    from ..data.pipeline import decode_image
-
     return np.stack([decode_image(str(p), size).numpy() for p in paths]).astype("float32") / 255
 
 
 def draw_gradcam(result: EvaluationResult, run_dir: Path) -> Any:
     """Overlays for a few correct and wrong test images, or None without test images."""
-    from ..api import load_model
-
     rows = pick_for_gradcam(result)
     if not rows:
         return None

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..files import write_json
 from ..heads.classification import EvaluationResult
-from ..runs.rundir import write_json
 
 METRICS_FILE = "metrics.json"
 

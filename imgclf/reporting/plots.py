@@ -9,8 +9,6 @@ the others are still written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,51 +17,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..heads.classification import EvaluationResult
+from . import gradcam, samples
 from .common import PLOTS_DIR, fmt, pyplot, save_figure, shorten
+from .history import Plot, draw_accuracy, draw_loss
+from .regression import regression_plots
 
 LEGEND_OUTSIDE = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "fontsize": 9}
-
-
-@dataclass(frozen=True)
-class Plot:
-    """One figure: its file under ``plots/``, a title and caption (for report.html)."""
-
-    file: str
-    title: str
-    caption: str
-    draw: Callable[[EvaluationResult, Path], Any]
-
-
-def _history_figure(result: EvaluationResult, key: str, label: str) -> Any:
-    h = result.history or {}
-    series = [(key, "train", "-o"), (f"val_{key}", "validation", "-s")]
-    if not any(h.get(k) for k, _, _ in series):
-        return None
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = pyplot().subplots(figsize=(7, 4.2))
-    for k, name, style in series:
-        if h.get(k):
-            ax.plot(range(1, len(h[k]) + 1), h[k], style, ms=4, label=name)
-    val_loss = h.get("val_loss") or []
-    if len(val_loss) > 1:
-        best = int(np.nanargmin(val_loss)) + 1
-        ax.axvline(best, color="grey", ls=":", lw=1, label=f"best epoch ({best}, saved)")
-    ax.set(xlabel="epoch", ylabel=label, title=f"{label.capitalize()} per epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9)
-    return fig
-
-
-def draw_loss(result: EvaluationResult, run_dir: Path) -> Any:
-    """Training and validation loss per epoch."""
-    return _history_figure(result, "loss", "loss")
-
-
-def draw_accuracy(result: EvaluationResult, run_dir: Path) -> Any:
-    """Training and validation accuracy per epoch."""
-    return _history_figure(result, "accuracy", "accuracy")
 
 
 def _curve_axes(xlabel: str, ylabel: str, title: str) -> tuple[Any, Any]:
@@ -254,14 +213,14 @@ def draw_reliability(result: EvaluationResult, run_dir: Path) -> Any:
 
 def draw_samples(result: EvaluationResult, run_dir: Path) -> Any:
     """The sample grid (see samples.py)."""
-    from .samples import draw_samples as draw
+    draw = samples.draw_samples
 
     return draw(result, run_dir)
 
 
 def draw_gradcam(result: EvaluationResult, run_dir: Path) -> Any:
     """The Grad-CAM overlays (see gradcam.py)."""
-    from .gradcam import draw_gradcam as draw
+    draw = gradcam.draw_gradcam
 
     return draw(result, run_dir)
 
@@ -318,8 +277,6 @@ PLOTS = (
 def plots_for(result: EvaluationResult) -> tuple[Plot, ...]:
     """The figures of ``result``: PLOTS, or the regression ones (regression.py)."""
     if result.head == "regression":
-        from .regression import regression_plots
-
         return regression_plots(result)
     return PLOTS
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
+from rich.markup import escape
+
 from .common import fmt
 
 
@@ -29,3 +32,9 @@ def comparisons(result: Any) -> list[dict[str, Any]]:
             line += f" \u2014 different data set (loader {loaders})"
         out.append({**ref, "run_value": value, "line": line})
     return out
+
+
+def print_references(result: Any, console: Console) -> None:
+    """The task's published figures next to this run's (see reference.py)."""
+    for ref in comparisons(result):
+        console.print(escape(ref["line"]))

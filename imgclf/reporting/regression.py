@@ -19,7 +19,9 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from .common import fmt, pyplot, shorten
-from .plots import Plot, draw_loss
+from .history import Plot, draw_loss, history_figure
+from .page import config_section, data_section, page, plots_section, reference_section, table
+from .reference import print_references
 
 COLUMNS = (
     ("rmse", "RMSE"),
@@ -39,8 +41,6 @@ def metrics_rows(m: dict[str, Any]) -> list[list[str]]:
 
 def report_console_regression(result: Any, run_dir: Path, console: Console) -> None:
     """The metrics table per target and the paper comparison."""
-    from .console import print_references
-
     m = result.metrics
     table = Table(title=f"Test ({m['n']} images): regression of {', '.join(m['targets'])}")
     table.add_column("target")
@@ -54,9 +54,7 @@ def report_console_regression(result: Any, run_dir: Path, console: Console) -> N
 
 def draw_rmse(result: Any, run_dir: Path) -> Any:
     """Training and validation RMSE (all targets pooled) per epoch."""
-    from .plots import _history_figure
-
-    return _history_figure(result, "rmse", "RMSE")
+    return history_figure(result, "rmse", "RMSE")
 
 
 def scatter(result: Any, index: int) -> Any:
@@ -106,8 +104,6 @@ def regression_plots(result: Any) -> tuple[Plot, ...]:
 
 def render_regression_html(result: Any, run_dir: Path, images: dict[str, bytes]) -> str:
     """The report page of a regression run."""
-    from .html import config_section, data_section, page, plots_section, reference_section, table
-
     cfg, m = result.config or {}, result.metrics
     title = f"{cfg.get('task', 'imgclf')} \u00b7 {cfg.get('model', 'model')} \u00b7 head " + str(
         cfg.get("head_name", "regression")

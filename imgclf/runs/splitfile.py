@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..data.records import Record
 from ..errors import DataError
-from .rundir import write_csv
+from ..files import write_csv
 
 
 def write_splits(run_dir: Path, splits: Mapping[str, Sequence[Record]]) -> None:

@@ -23,8 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..config import field_names
+from ..data.inspect import inspect_files
 from ..errors import ConfigError, DataError
-from .rundir import write_json
+from ..files import write_json
+from ..resolve import make_config
+from .artifacts import read_config
 
 #: Settings a resumed run may change: they do not touch data, model or training.
 RESUME_MAY_CHANGE = frozenset(
@@ -116,7 +120,6 @@ def image_errors(paths: Callable[[], Sequence[str]], data: Sequence[str]) -> Ite
     except Exception as exc:
         if not is_tf_error(exc):
             raise
-        from ..data.inspect import inspect_files
 
         text = short_tf_message(exc)
         bad = [i for i in inspect_files(paths()).values() if not i.ok]
@@ -132,10 +135,10 @@ def image_errors(paths: Callable[[], Sequence[str]], data: Sequence[str]) -> Ite
 
 
 def read_saved_config(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / "config.json"
+    """The run's config.json (``read_config``), or a ConfigError in ``--resume``'s words."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_config(run_dir)
+    except (DataError, OSError, ValueError):
         raise ConfigError(
             f"--resume {str(run_dir)!r}: no readable config.json there; give the folder of "
             "an interrupted run (runs/<task>/<model>/<timestamp>)."
@@ -146,9 +149,6 @@ def resume_config(
     run_dir: str | Path, task: str, config_file: Any = None, options: dict | None = None
 ) -> Any:
     """The RunConfig of an interrupted run; options may change only RESUME_MAY_CHANGE."""
-    from ..api import make_config
-    from ..config import field_names
-
     run_dir = Path(run_dir)
     saved = read_saved_config(run_dir)
     if saved.get("task") != task:

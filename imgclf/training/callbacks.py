@@ -10,7 +10,6 @@ schedule over those epochs, so the resumed run continues as the uninterrupted on
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import types
@@ -20,16 +19,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..runs.rundir import write_csv
-
-
-def read_history(path: Path) -> list[dict[str, str]]:
-    """Rows of a history.csv, or [] when there is none yet."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            return [r for r in csv.DictReader(fh) if (r.get("epoch") or "").isdigit()]
-    except OSError:
-        return []
+from ..files import write_csv
+from ..runs.artifacts import history_rows
 
 
 def higher_is_better(monitor: str) -> bool:
@@ -131,7 +122,7 @@ class ResumeSeed(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         start = int(getattr(self.model, "_initial_epoch", 0) or 0)
-        rows = [r for r in read_history(self.history_writer.path) if int(r["epoch"]) < start]
+        rows = [r for r in history_rows(self.history_writer.path) if int(r["epoch"]) < start]
         self.resumed_from = start
         if not start or not rows:
             return

@@ -10,7 +10,11 @@ import numpy as np
 from rich.console import Console
 
 from ..config import RunConfig
+from ..errors import ConfigError
 from ..tasks import Head
+from . import strategy as dist
+from .progress import progress_callback
+from .strategy import gpu_count, shard_by_data, strategy_for
 
 
 def set_seeds(seed: int) -> None:
@@ -23,8 +27,6 @@ def set_seeds(seed: int) -> None:
 def pick_strategy(config: RunConfig | None = None) -> Any:
     """The run's tf.distribute strategy (``config.strategy``, see strategy.py); without
     a config: MirroredStrategy with several GPUs, else the default strategy."""
-    from .strategy import gpu_count, strategy_for
-
     if config is None:
         import tensorflow as tf
 
@@ -71,8 +73,6 @@ def require_tensorboard() -> None:
     TensorFlow no longer installs: say so before any data is read."""
     import importlib.util
 
-    from ..errors import ConfigError
-
     if importlib.util.find_spec("tensorboard") is None:
         raise ConfigError(
             "--tensorboard needs the tensorboard package, which is not installed: pip "
@@ -97,7 +97,6 @@ def make_callbacks(
 
     from ..nn.determinism import EpochSeeds
     from .callbacks import BestCheckpoint, EpochState, HistoryWriter, ResumeSeed
-    from .progress import progress_callback
 
     schedule = []
     if config.lr_schedule == "plateau":
@@ -139,8 +138,6 @@ def build_distributed(
     Variables must be created inside the strategy's scope to be mirrored, and layers
     take the dtype policy that is global while they are built (strategy.py).
     """
-    from . import strategy as dist
-
     strategy = pick_strategy(config)
     policy = dist.policy_for(config, strategy)
     line = dist.describe(strategy, config.batch_size, policy)
@@ -172,8 +169,6 @@ def train(
     ``epochs`` (start, stop) and ``steps_per_epoch``: ``train_ds`` holds the batches
     of those epochs in a row (``make_dataset(epochs=...)``), read by one iterator.
     """
-    from .strategy import shard_by_data
-
     model, strategy = build_distributed(config, build, head, console)
     train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
     weights = None

@@ -23,8 +23,6 @@ from typing import Any
 
 from ..errors import ConfigError
 
-STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")
-MIXED_PRECISION = ("off", "on", "force", "bfloat16")
 _CLASS_NAMES = {  # the names users know, for TensorFlow's implementation classes
     "CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
     "_DefaultDistributionStrategy": "default",

@@ -1,0 +1,52 @@
+"""Loading a saved Keras model, with Keras safe mode on and imgclf's own layers registered."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+
+_UNSAFE = contextvars.ContextVar("imgclf_unsafe_load", default=False)
+
+
+def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
+    """Load a ``model.keras`` file or a run folder's model, with Keras safe mode on.
+
+    Safe mode refuses layers that carry Python code (``Lambda``): loading them runs
+    that code. ``unsafe=True`` (``--unsafe``) is the explicit opt-in for trusted files;
+    ``None`` follows the enclosing ``evaluate(..., unsafe=...)``.
+    """
+    import keras
+
+    from . import affine, layers  # noqa: F401  (registers imgclf's layers for loading)
+
+    unsafe = _UNSAFE.get() if unsafe is None else unsafe
+    p = Path(path)
+    if p.is_dir():
+        p = p / "model.keras"
+    if not p.is_file():
+        raise ModelError(f"No model at {str(path)!r}: give a .keras file or a run folder.")
+    try:
+        return keras.saving.load_model(p, safe_mode=not unsafe)
+    except Exception as exc:
+        if "safe_mode" in str(exc):
+            raise ModelError(
+                f"Model {str(p)!r} holds a layer with Python code (a Lambda layer); loading "
+                "it would run that code, so it is refused. If you trust where the file comes "
+                "from, opt in with --unsafe (Python: imgclf.load_model(path, unsafe=True))."
+            ) from None
+        raise ModelError(f"Cannot load model {str(p)!r}: {exc}") from None
+
+
+@contextlib.contextmanager
+def unsafe_loading(unsafe: bool) -> Iterator[None]:
+    """``load_model(path)`` calls inside follow ``unsafe`` (``evaluate(..., unsafe=...)``)."""
+    token = _UNSAFE.set(unsafe)
+    try:
+        yield
+    finally:
+        _UNSAFE.reset(token)
