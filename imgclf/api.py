@@ -11,8 +11,8 @@ from rich.console import Console
 from . import config as configmod
 from . import plugins
 from .data.pipeline import pillow_paths_of
+from .evaluation import evaluate_saved
 from .exporting.compare import export_and_compare
-from .external import evaluate_saved
 from .heads import select_head
 from .heads.classification import EvaluationResult
 from .nn.augment import build_augmenter as build_augmenter  # public: imgclf.build_augmenter

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, ModelError
-from ..external import check_outputs, resolve_model
+from ..evaluation import check_outputs, resolve_model
 from ..heads.classification import threshold_of
 from ..nn.saving import load_model
 from ..runs.artifacts import read_config
