@@ -11,6 +11,7 @@ from .tasks import TaskSpec
 
 
 def get_task(name: str) -> TaskSpec:
+    """The TaskSpec registered as ``name``; a PluginError names the registered tasks."""
     return plugins.registries()["tasks"].get(name)
 
 

@@ -14,8 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import plugins
+from click.testing import CliRunner, Result
+
+from . import plugins, runner
 from .api import build_augmenter, build_model, get_task, run
+from .cli import cli
+from .config import RunConfig
+from .data import sources
+from .data.records import Record
 from .heads.classification import EvaluationResult
 from .nn import output_layer
 from .nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
@@ -27,10 +33,16 @@ __all__ = [
     "augmenter_draws",
     "check_augmenter",
     "check_model_trains",
+    "compile_model",
+    "invoke_cli",
+    "load_records",
     "make_image",
     "make_image_folder",
     "make_result",
+    "pick_loader",
     "plugin_registered",
+    "prepare_data",
+    "registered",
     "registered_plugin",
     "run_tiny",
     "shared_data",
@@ -212,3 +224,34 @@ def make_result(
         history={"loss": [0.9, 0.6], "val_loss": [1.0, 0.8],
                  "accuracy": [0.5, 0.7], "val_accuracy": [0.45, 0.65]},
     )  # fmt: skip
+
+
+def registered(kind: str, name: str) -> Any:
+    """What a plugin registered as ``name`` in the registry ``kind`` (``tasks``,
+    ``models``, ``datasets``, ``augmenters``, ``reporters``): e.g. a dataset loader
+    to call on a file, ``registered("datasets", "fer2013-csv")(path)``."""
+    return plugins.registries()[kind].get(name)
+
+
+def pick_loader(config: RunConfig, source: str | Path) -> str:
+    """The dataset loader a run of ``config`` reads ``source`` with: ``--loader`` if
+    set, else the first (the task's own first) that detects it."""
+    return sources.pick_loader(config, get_task(config.task), Path(source))
+
+
+def load_records(config: RunConfig) -> tuple[list[Record], Any, list[str]]:
+    """(records, skipped counts, loader notes) as a run of ``config`` reads them: every
+    ``--data`` source through its loader, labels mapped onto the task's classes."""
+    return sources.load_records(config, get_task(config.task))
+
+
+def prepare_data(config: RunConfig) -> Any:
+    """A run's data before anything is written or trained: records loaded, mapped,
+    checked and split (``.splits``: train/val/test records, ``.classes``, ``.skipped``)."""
+    return runner.prepare_data(config, get_task(config.task))
+
+
+def invoke_cli(*args: str, **kwargs: Any) -> Result:
+    """``imgclf ARGS...`` in-process through click's ``CliRunner``; its ``Result``
+    (``exit_code``, ``output``, ``stderr``). ``kwargs`` go to ``invoke`` (``env``...)."""
+    return CliRunner().invoke(cli, list(args), **kwargs)

@@ -5,11 +5,14 @@ one, and plugin tests that use only imgclf's public modules."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import grimp
+
+import imgclf
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "imgclf"
@@ -142,3 +145,39 @@ def test_deferred_modules_are_heavy():
         tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text())
         top = [a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names]
         assert any(t.split(".")[0] in HEAVY_LIBRARIES for t in top), name
+
+
+def is_imgclf(module: str) -> bool:
+    return module == "imgclf" or module.startswith("imgclf.")
+
+
+def test_plugin_tests_import_only_public_modules():
+    """Plugin and example tests use what a third-party author has: imgclf,
+    imgclf.testing, imgclf.errors (docs/python-api.md)."""
+    assert len(PLUGIN_TESTS) >= 3
+    exported = set(imgclf.__all__) | {"testing", "errors"}
+    dotted = re.compile(r"\bimgclf\.[a-z_]+(\.[a-z_]+)*")
+    bad = []
+    for path in sorted(p for d in PLUGIN_TESTS for p in d.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and is_imgclf(node.module or ""):
+                if node.module not in PUBLIC:
+                    bad.append(f"{where}:{node.lineno} from {node.module} import ...")
+            elif isinstance(node, ast.Import):
+                bad += [
+                    f"{where}:{node.lineno} import {a.name}"
+                    for a in node.names
+                    if is_imgclf(a.name) and a.name not in PUBLIC
+                ]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id == "imgclf" and node.attr not in exported:
+                    bad.append(f"{where}:{node.lineno} imgclf.{node.attr}")
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for m in dotted.finditer(node.value):
+                    if ".".join(m.group(0).split(".")[:2]) not in PUBLIC | {
+                        f"imgclf.{n}" for n in exported
+                    }:
+                        bad.append(f"{where}:{node.lineno} '{m.group(0)}'")
+    assert not bad, "non-public imgclf names in plugin tests:\n" + "\n".join(bad)

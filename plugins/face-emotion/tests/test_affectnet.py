@@ -3,11 +3,12 @@
 import pytest
 
 import imgclf
-from imgclf.data.pipeline import make_dataset
+from imgclf import make_dataset
+from imgclf.testing import pick_loader, prepare_data, registered
 
 
 def test_reads_both_files_counts_left_out_codes_and_splits(affectnet):
-    got = imgclf.api.plugins.registries()["datasets"].get("affectnet")(affectnet)
+    got = registered("datasets", "affectnet")(affectnet)
     assert got.skipped == {
         "expression 8 (None)": 1,
         "expression 9 (Uncertain)": 1,
@@ -25,10 +26,8 @@ def test_reads_both_files_counts_left_out_codes_and_splits(affectnet):
 
 
 def test_validation_is_carved_from_training(affectnet):
-    from imgclf.runner import prepare_data
-
     cfg = imgclf.make_config("face-emotion", data=affectnet, limit=None)
-    data = prepare_data(cfg, imgclf.api.get_task("face-emotion"))
+    data = prepare_data(cfg)
     assert all("validation.csv" in r.source for r in data.splits["test"])
     assert data.splits["val"] and all("training.csv" in r.source for r in data.splits["val"])
 
@@ -73,7 +72,7 @@ def test_bad_rows_name_the_file_line_and_value(tmp_path, kit, bad, message):
     values.update(bad)
     path = kit.write_affectnet(tmp_path / "training.csv", [[values[h] for h in kit.HEADER]])
     with pytest.raises(imgclf.DataError, match=message) as err:
-        imgclf.api.plugins.registries()["datasets"].get("affectnet")(path)
+        registered("datasets", "affectnet")(path)
     assert "training.csv" in str(err.value)
 
 
@@ -81,13 +80,10 @@ def test_missing_columns_are_named(tmp_path):
     path = tmp_path / "training.csv"
     path.write_text("subDirectory_filePath,expression\n1/a.png,1\n")
     with pytest.raises(imgclf.DataError, match=r"lacks the AffectNet column\(s\) face_x, face_y"):
-        imgclf.api.plugins.registries()["datasets"].get("affectnet")(path)
+        registered("datasets", "affectnet")(path)
 
 
 def test_detected_for_the_face_task(affectnet):
-    from imgclf.runner import pick_loader
-
     cfg = imgclf.make_config("face-emotion", data=affectnet)
-    task = imgclf.api.get_task("face-emotion")
-    assert pick_loader(cfg, task, affectnet) == "affectnet"
-    assert pick_loader(cfg, task, affectnet / "validation.csv") == "affectnet"
+    assert pick_loader(cfg, affectnet) == "affectnet"
+    assert pick_loader(cfg, affectnet / "validation.csv") == "affectnet"

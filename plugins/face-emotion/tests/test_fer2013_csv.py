@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import imgclf
-from imgclf.testing import run_tiny, shared_data
+from imgclf.testing import load_records, registered, run_tiny, shared_data
 
 USAGES = ["Training"] * 14 + ["PublicTest"] * 7 + ["PrivateTest"] * 7
 FERPLUS_HEADER = ["Usage", "Image name", "neutral", "happiness", "surprise", "sadness",
@@ -45,7 +45,7 @@ def synthetic(n=28):
 
 
 def loader():
-    return imgclf.api.plugins.registries()["datasets"].get("fer2013-csv")
+    return registered("datasets", "fer2013-csv")
 
 
 def test_pixels_become_cached_pngs_and_usage_gives_splits(tmp_path, cache_dir):
@@ -138,7 +138,7 @@ def test_ferplus_labels_replace_the_emotions(tmp_path):
     }
     # FER+'s spellings map onto the task's classes through its aliases.
     cfg = imgclf.make_config("face-emotion", data=src, loader_options={"ferplus": str(plus)})
-    records, _, _ = imgclf.runner.load_records(cfg, imgclf.api.get_task("face-emotion"))
+    records, _, _ = load_records(cfg)
     assert [r.label for r in records] == ["happy", "contempt", "sad", "surprise"]
 
 

@@ -5,20 +5,17 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import imgclf
-from imgclf.cli import cli
+from imgclf.testing import compile_model, invoke_cli
 
 
 @pytest.mark.parametrize("name", ["alexnet", "vggnet", "mobilenet"])
 def test_models_build_a_two_unit_tanh_output_and_train(name):
-    from imgclf.training.fit import compile_model
-
     model = imgclf.build_model(name, task="face-emotion", input_shape=(32, 32, 3), head="va")
     assert model.output_shape == (None, 2)
     assert model.get_layer("predictions").get_config()["activation"] == "tanh"
-    head = imgclf.api.get_task("face-emotion").heads["va"]
+    head = imgclf.get_task("face-emotion").heads["va"]
     compile_model(model, head, 1e-3)
     x = np.random.default_rng(0).random((4, 32, 32, 3), dtype="float32")
     y = np.random.default_rng(1).uniform(-1, 1, (4, 2)).astype("float32")
@@ -79,7 +76,7 @@ def test_one_epoch_va_run_metrics_equal_numpy_from_predictions(affectnet, tmp_pa
 def check_predict_and_export(run_dir):
     """A va model predicts values per target, and exports to TFLite with the same outputs."""
     test_images = [r["path"] for r in csv.DictReader(open(run_dir / "predictions.csv"))]
-    out = CliRunner().invoke(cli, ["predict", str(run_dir), *test_images[:3], "--json"])
+    out = invoke_cli("predict", str(run_dir), *test_images[:3], "--json")
     assert out.exit_code == 0, out.output
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [set(r["values"]) for r in rows] == [{"valence", "arousal"}] * 3
@@ -95,17 +92,16 @@ def test_cli_head_va_and_the_paper_line(affectnet, tmp_path):
     args = ["run", "face-emotion", "--head", "va", "--data", str(affectnet), "--epochs", "1",
             "--image-size", "32", "--batch-size", "8", "--output", str(tmp_path),
             "--report", "console", "--model", "mobilenet"]  # fmt: skip
-    out = CliRunner().invoke(cli, args)
+    out = invoke_cli(*args)
     assert out.exit_code == 0, out.output
     assert "CCC" in out.output and "sign agreement" in out.output
     assert "paper (Hewitt & Gunes 2018, AffectNet): average RMSE 0.39 / this run:" in out.output
 
 
 def test_class_run_on_other_data_says_different_data_set(tiny_faces, tmp_path):
-    out = CliRunner().invoke(
-        cli,
-        ["run", "face-emotion", "--data", str(tiny_faces), "--epochs", "1", "--image-size",
-         "32", "--batch-size", "8", "--output", str(tmp_path), "--report", "console"],
+    out = invoke_cli(
+        "run", "face-emotion", "--data", str(tiny_faces), "--epochs", "1", "--image-size",
+        "32", "--batch-size", "8", "--output", str(tmp_path), "--report", "console",
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "8-class accuracy 0.58 / this run:" in out.output
@@ -120,7 +116,7 @@ def tiny_faces(tmp_path):
 
 
 def test_unknown_head_lists_the_heads(tiny_faces):
-    out = CliRunner().invoke(cli, ["run", "face-emotion", "--head", "vaa", "--data", tiny_faces])
+    out = invoke_cli("run", "face-emotion", "--head", "vaa", "--data", tiny_faces)
     assert out.exit_code != 0
     text = " ".join(out.output.split())
     assert "Task 'face-emotion' has no head 'vaa'. Did you mean 'va'?" in text
@@ -134,6 +130,6 @@ def test_head_va_needs_a_loader_with_valence_arousal(tiny_faces):
 
 
 def test_list_shows_the_heads():
-    out = CliRunner().invoke(cli, ["list", "tasks"], terminal_width=200)
+    out = invoke_cli("list", "tasks", terminal_width=200)
     text = " ".join(out.output.replace("\u2502", " ").split())  # table borders out
     assert "va (regression: valence, arousal)" in text

@@ -8,7 +8,7 @@ import pytest
 from sklearn import metrics as skm
 
 import imgclf
-from imgclf.testing import shared_data
+from imgclf.testing import prepare_data, shared_data
 
 
 def test_paper_augmenter_prefers_keras_cv_and_falls_back(monkeypatch):
@@ -37,9 +37,7 @@ def test_paper_augmenter_prefers_keras_cv_and_falls_back(monkeypatch):
 def test_lfw_legend_maps_every_spelling_and_groups_people():
     legend = shared_data("face-emotion-lfw", "data", "legend.csv")
     cfg = imgclf.make_config("face-emotion", data=legend)
-    from imgclf.runner import prepare_data
-
-    data = prepare_data(cfg, imgclf.api.get_task("face-emotion"))
+    data = prepare_data(cfg)
     assert data.classes == (
         "anger",
         "contempt",
