@@ -1,10 +1,8 @@
 """Built-in reporters: console, plots, json, html (see docs/reports.md)."""
 
 from ..hookspecs import hookimpl
-from ..reporting.console import report_console
-from ..reporting.html import report_html
 from ..reporting.json import report_json
-from ..reporting.plots import report_plots
+from ..reporting.reporters import report_console, report_html, report_plots
 
 
 @hookimpl

@@ -127,6 +127,12 @@ HEADS = {
 """Head kind -> HeadKind; ``softmax`` and ``sigmoid`` heads are both ``classes``."""
 
 
+def kind_name(head: str) -> str:
+    """The kind of a head as ``config.json`` and results record it: ``softmax`` and
+    ``sigmoid`` are ``classes``; ``regression`` is ``regression``."""
+    return "regression" if head == "regression" else "classes"
+
+
 def kind_of(head: str) -> HeadKind:
     """The HeadKind of a head as ``config.json`` records it (``softmax``, ``regression``...)."""
-    return HEADS["regression" if head == "regression" else "classes"]
+    return HEADS[kind_name(head)]

@@ -12,7 +12,6 @@ from rich.table import Table
 from ..heads.classification import EvaluationResult
 from .common import fmt
 from .reference import print_references
-from .regression import report_console_regression
 
 
 def summary_line(metrics: dict[str, Any], what: str = "Test") -> str:
@@ -85,10 +84,8 @@ def print_evaluation_notes(evaluation: dict[str, Any], console: Console) -> None
         )
 
 
-def report_console(result: EvaluationResult, run_dir: Path, console: Console) -> None:
-    """Summary, per-class table and confusion matrix in the terminal."""
-    if result.head == "regression":
-        return report_console_regression(result, run_dir, console)
+def print_classes(result: EvaluationResult, run_dir: Path, console: Console) -> None:
+    """A class head's summary, per-class table and confusion matrix in the terminal."""
     metrics = result.metrics
     evaluation = (result.data_summary or {}).get("evaluation")
     if evaluation:

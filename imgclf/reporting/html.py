@@ -8,17 +8,15 @@ paths, config values) goes through ``html.escape``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape as rich_escape
-
-from ..files import atomic_write_bytes
 from ..heads.classification import EvaluationResult
 from .common import PLOTS_DIR, fmt
+from .history import Plot
 from .page import (
     config_section,
     data_section,
@@ -27,8 +25,7 @@ from .page import (
     reference_section,
     table,
 )
-from .plots import PLOTS, plots_for, render_plots
-from .regression import render_regression_html
+from .plots import PLOTS, render_plots
 from .samples import confidence
 
 REPORT_FILE = "report.html"
@@ -127,10 +124,8 @@ def mistakes_section(result: EvaluationResult) -> str:
     )
 
 
-def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes]) -> str:
-    """The whole report as one HTML string."""
-    if result.head == "regression":
-        return render_regression_html(result, run_dir, images)
+def classes_page(result: EvaluationResult, run_dir: Path, images: dict[str, bytes]) -> str:
+    """A class head's whole report as one HTML string."""
     cfg, m = result.config or {}, result.metrics
     evaluation = (result.data_summary or {}).get("evaluation")
     title = f"{cfg.get('task', 'imgclf')} \u00b7 {cfg.get('model', 'model')}"
@@ -153,17 +148,9 @@ def render_html(result: EvaluationResult, run_dir: Path, images: dict[str, bytes
     return page(title, body)
 
 
-def plot_images(result: EvaluationResult, run_dir: Path) -> dict[str, bytes]:
-    """The run's PNG plots; drawn first when ``plots/`` holds none."""
-    folder, plots = Path(run_dir) / PLOTS_DIR, plots_for(result)
+def plot_images(result: EvaluationResult, run_dir: Path, plots: Sequence[Plot]) -> dict[str, bytes]:
+    """The run's PNG files of ``plots``; drawn first when ``plots/`` holds none."""
+    folder = Path(run_dir) / PLOTS_DIR
     if not any((folder / p.file).is_file() for p in plots):
-        render_plots(result, run_dir)
+        render_plots(result, run_dir, plots)
     return {p.file: (folder / p.file).read_bytes() for p in plots if (folder / p.file).is_file()}
-
-
-def report_html(result: EvaluationResult, run_dir: Path, console: Console) -> None:
-    """report.html: one self-contained page with metrics, data, config and all plots."""
-    path = Path(run_dir) / REPORT_FILE
-    text = render_html(result, run_dir, plot_images(result, run_dir))
-    atomic_write_bytes(path, text.encode("utf-8"))
-    console.print(f"Report: {rich_escape(str(path))}")

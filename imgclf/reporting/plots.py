@@ -9,18 +9,16 @@ the others are still written.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.markup import escape
 
 from ..heads.classification import EvaluationResult
 from . import gradcam, samples
 from .common import PLOTS_DIR, fmt, pyplot, save_figure, shorten
 from .history import Plot, draw_accuracy, draw_loss
-from .regression import regression_plots
 
 LEGEND_OUTSIDE = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "fontsize": 9}
 
@@ -274,18 +272,18 @@ PLOTS = (
 )
 
 
-def plots_for(result: EvaluationResult) -> tuple[Plot, ...]:
-    """The figures of ``result``: PLOTS, or the regression ones (regression.py)."""
-    if result.head == "regression":
-        return regression_plots(result)
+def class_plots(result: EvaluationResult) -> tuple[Plot, ...]:
+    """The figures of a class head's result: PLOTS."""
     return PLOTS
 
 
-def render_plots(result: EvaluationResult, run_dir: Path) -> tuple[list[Path], dict[str, str]]:
-    """Draw every plot into ``run_dir/plots``; return (written files, {file: error})."""
+def render_plots(
+    result: EvaluationResult, run_dir: Path, plots: Sequence[Plot]
+) -> tuple[list[Path], dict[str, str]]:
+    """Draw ``plots`` into ``run_dir/plots``; return (written files, {file: error})."""
     out, written, failed = Path(run_dir) / PLOTS_DIR, [], {}
     out.mkdir(parents=True, exist_ok=True)
-    for plot in plots_for(result):
+    for plot in plots:
         try:
             fig = plot.draw(result, Path(run_dir))
             if fig is not None:
@@ -294,11 +292,3 @@ def render_plots(result: EvaluationResult, run_dir: Path) -> tuple[list[Path], d
             failed[plot.file] = f"{type(exc).__name__}: {exc}"
             pyplot().close("all")
     return written, failed
-
-
-def report_plots(result: EvaluationResult, run_dir: Path, console: Console) -> None:
-    """PNGs under plots/: curves, ROC, PR, confusion, reliability, samples, Grad-CAM."""
-    written, failed = render_plots(result, run_dir)
-    for name, error in failed.items():
-        console.print(f"[yellow]warning:[/yellow] plot {name} skipped: {escape(error)}")
-    console.print(f"Plots: {len(written)} PNG files in {escape(str(Path(run_dir) / PLOTS_DIR))}")
