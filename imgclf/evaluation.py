@@ -32,7 +32,7 @@ from .nn.saving import load_model
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .reporting.json import write_metrics
 from .runner import PreparedData, RunResult, data_summary
-from .runs.artifacts import read_config
+from .runs.artifacts import open_run
 from .runs.rundir import new_timestamped_dir
 from .tasks import TaskSpec
 
@@ -59,7 +59,7 @@ def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
         path = p
     if not path.is_file():
         raise ModelError(f"No model at {str(model)!r}: give a run folder or a .keras file.")
-    config = read_config(run_dir) if run_dir else {}
+    config = open_run(run_dir).config if run_dir else {}
     name = config.get("task") or task
     if task and config.get("task") and task != config["task"]:
         raise ConfigError(

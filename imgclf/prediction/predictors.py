@@ -22,7 +22,7 @@ from ..errors import ConfigError, ModelError
 from ..evaluation import check_outputs, resolve_model
 from ..heads.classification import threshold_of
 from ..nn.saving import load_model
-from ..runs.artifacts import read_config
+from ..runs.artifacts import open_run
 
 
 @dataclass
@@ -205,7 +205,7 @@ def regression_info(path: Path) -> ModelInfo | None:
     run_dir = path if path.is_dir() else path.parent
     if not (run_dir / "config.json").is_file():
         return None
-    config = read_config(run_dir)
+    config = open_run(run_dir).config
     if config.get("head") != "regression":
         return None
     return ModelInfo(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..data.records import Record
 from ..errors import DataError
 from ..heads import kind_of
 from ..heads.classification import EvaluationResult
+from .splitfile import read_splits
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -47,12 +50,38 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
 
 
+@dataclass(frozen=True)
+class RunFolder:
+    """A run (or evaluation) folder read back: its ``config.json`` and the files beside it."""
+
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / "model.keras"
+
+    def history(self) -> dict[str, list[float]]:
+        return read_history(self.path / "history.csv")
+
+    def splits(self) -> dict[str, list[Record]]:
+        return read_splits(self.path)
+
+    def result(self) -> EvaluationResult:
+        """The EvaluationResult its head kind reads back (nothing is predicted again)."""
+        kind = kind_of(self.config.get("head", "softmax"))
+        return kind.load_result(self.path, self.config, self.history())
+
+
+def open_run(path: str | Path) -> RunFolder:
+    """The run or evaluation folder at ``path``: every read of a run folder starts here.
+    DataError when there is no such folder or it has no readable ``config.json``."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"Run folder {str(path)!r} does not exist.")
+    return RunFolder(path, read_config(path))
+
+
 def load_result(folder: str | Path) -> EvaluationResult:
     """The EvaluationResult of a finished run or evaluation folder."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"Run folder {str(folder)!r} does not exist.")
-    config = read_config(folder)
-    return kind_of(config.get("head", "softmax")).load_result(
-        folder, config, read_history(folder / "history.csv")
-    )
+    return open_run(folder).result()

@@ -28,7 +28,7 @@ from ..data.inspect import inspect_files
 from ..errors import ConfigError, DataError
 from ..files import write_json
 from ..resolve import make_config
-from .artifacts import read_config
+from .artifacts import open_run
 
 #: Settings a resumed run may change: they do not touch data, model or training.
 RESUME_MAY_CHANGE = frozenset(
@@ -135,9 +135,9 @@ def image_errors(paths: Callable[[], Sequence[str]], data: Sequence[str]) -> Ite
 
 
 def read_saved_config(run_dir: Path) -> dict[str, Any]:
-    """The run's config.json (``read_config``), or a ConfigError in ``--resume``'s words."""
+    """The run's config.json (``open_run``), or a ConfigError in ``--resume``'s words."""
     try:
-        return read_config(run_dir)
+        return open_run(run_dir).config
     except (DataError, OSError, ValueError):
         raise ConfigError(
             f"--resume {str(run_dir)!r}: no readable config.json there; give the folder of "
