@@ -18,7 +18,7 @@ from .data import labels as labelmap
 from .data.pipeline import label_array, make_dataset
 from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
-from .data.sources import limit_records, load_records, pick_loader, read_records  # noqa: F401
+from .data.sources import limit_records, load_records
 from .data.split import split_records
 from .errors import DataError, PluginError
 from .files import write_json

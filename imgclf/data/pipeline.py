@@ -130,6 +130,25 @@ def cache_mode(n: int, size: int, mode: str) -> str:
     return "memory" if n * size * size * 3 <= MEMORY_CACHE_BYTES else "disk"
 
 
+def decoded(records: Sequence[Record], image_size: int, pillow_paths: Collection[str] | None):
+    """Images of ``records`` decoded and resized (cropped to a ``box`` first), in order;
+    ``pillow_paths`` through Pillow (``None``: inspect the files to find them)."""
+    import tensorflow as tf
+
+    auto = tf.data.AUTOTUNE
+    paths = [r.path for r in records]
+    if pillow_paths is None:
+        pillow_paths = pillow_paths_of(paths)
+    if any(r.box is not None for r in records):
+        return boxed_images(records, image_size, pillow_paths)
+    if any(p in pillow_paths for p in paths):
+        flags = [p in pillow_paths for p in paths]
+        ds = tf.data.Dataset.from_tensor_slices((paths, flags))
+        return ds.map(lambda p, f: decode_image(p, image_size, f), num_parallel_calls=auto)
+    ds = tf.data.Dataset.from_tensor_slices(paths)
+    return ds.map(lambda p: decode_image(p, image_size, False), num_parallel_calls=auto)
+
+
 def make_dataset(
     records: Sequence[Record],
     classes: Sequence[str],
@@ -164,17 +183,7 @@ def make_dataset(
     if training:
         records = permuted(records, seed)
     paths = [r.path for r in records]
-    if pillow_paths is None:
-        pillow_paths = pillow_paths_of(paths)
-    if any(r.box is not None for r in records):
-        ds = boxed_images(records, image_size, pillow_paths)
-    elif any(p in pillow_paths for p in paths):
-        flags = [p in pillow_paths for p in paths]
-        ds = tf.data.Dataset.from_tensor_slices((paths, flags))
-        ds = ds.map(lambda p, f: decode_image(p, image_size, f), num_parallel_calls=auto)
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(paths)
-        ds = ds.map(lambda p: decode_image(p, image_size, False), num_parallel_calls=auto)
+    ds = decoded(records, image_size, pillow_paths)
     if with_labels:
         labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head))
         ds = tf.data.Dataset.zip((ds, labels))
