@@ -24,8 +24,6 @@ from .errors import DataError, PluginError
 from .files import write_json
 from .heads import kind_of
 from .heads.classification import EvaluationResult
-from .heads.regression import RegressionResult
-from .heads.thresholds import pick_threshold
 from .nn.augment import augmenter_for, augmenter_name
 from .options import check_run_options, values_checked
 from .reporting import render
@@ -263,46 +261,6 @@ def fit_model(
     return model, history, pipes
 
 
-def test_result(
-    config: RunConfig,
-    data: PreparedData,
-    model: Any,
-    pipes: Pipelines,
-    run_dir: Path,
-    saved: dict[str, Any],
-    history: dict[str, list[float]],
-) -> EvaluationResult:
-    """Predict the test split. A sigmoid head first picks its threshold on the
-    validation split (recorded in config.json); a regression head has none."""
-    head, test = data.head, data.splits["test"]
-    if head.kind == "regression":
-        return RegressionResult(
-            y_true=label_array(test, head.targets, "regression"),
-            scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
-            classes=tuple(head.targets),
-            head="regression",
-            paths=[r.path for r in test],
-            history=history,
-            config=saved,
-            data_summary=saved["data_summary"],
-        )
-    threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
-    if head.kind == "sigmoid":
-        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
-        write_json(run_dir / "config.json", saved)
-    return EvaluationResult(
-        y_true=pipes.labels("test"),
-        scores=model.predict(pipes.ds("test"), verbose=0),
-        classes=data.classes,
-        head=head.kind,
-        paths=[r.path for r in test],
-        threshold=threshold,
-        history=history,
-        config=saved,
-        data_summary=saved["data_summary"],
-    )
-
-
 def train_and_evaluate(
     config: RunConfig,
     task: TaskSpec,
@@ -314,8 +272,9 @@ def train_and_evaluate(
 ) -> RunResult:
     """Train, predict the test split, write predictions and metrics, report (any head)."""
     model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
-    result = test_result(config, data, model, pipes, run_dir, saved, history)
-    kind_of(result.head).write_predictions(run_dir, result)
+    kind = kind_of(data.head.kind)
+    result = kind.predict_test(config, data, model, pipes, run_dir, saved, history)
+    kind.write_predictions(run_dir, result)
     write_json(run_dir / "metrics.json", result.metrics)
     shutil.rmtree(run_dir / "cache", ignore_errors=True)
     render_reports(config, result, run_dir, console)

@@ -109,19 +109,24 @@ def references_for(config: RunConfig, task: TaskSpec) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass(frozen=True)
 class HeadKind:
-    """What differs between head kinds once a model is trained: its predictions.csv
-    and how a finished folder's result is read back."""
+    """What differs between head kinds once a model is trained: how its test split is
+    predicted, its predictions.csv, and how a finished folder's result is read back."""
 
+    predict_test: Callable[..., Any]
     write_predictions: Callable[[Path, Any], None]
     load_result: Callable[[Path, dict[str, Any], dict], Any]
 
 
 HEADS = {
     "classes": HeadKind(
-        classification.write_predictions, classification.load_classification_result
+        classification.predict_test,
+        classification.write_predictions,
+        classification.load_classification_result,
     ),
     "regression": HeadKind(
-        regression.write_regression_predictions, regression.load_regression_result
+        regression.predict_test,
+        regression.write_regression_predictions,
+        regression.load_regression_result,
     ),
 }
 """Head kind -> HeadKind; ``softmax`` and ``sigmoid`` heads are both ``classes``."""

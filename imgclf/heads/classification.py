@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..files import write_csv
+from ..files import write_csv, write_json
+from .thresholds import pick_threshold
 
 ECE_BINS = 15
 BOOTSTRAP_RESAMPLES = 1000
@@ -323,3 +324,21 @@ def load_classification_result(
         config=config,
         data_summary=config.get("data_summary") or {},
     )
+
+
+def predict_test(
+    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: dict, history: dict
+) -> EvaluationResult:
+    """A class head's test split predicted (``data``: the runner's PreparedData, ``pipes``
+    its Pipelines). A sigmoid head first picks its threshold on the validation split
+    and records it in config.json."""
+    head = data.head
+    threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
+    if head.kind == "sigmoid":
+        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
+        write_json(run_dir / "config.json", saved)
+    return EvaluationResult(
+        y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
+        classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
+        threshold=threshold, history=history, config=saved, data_summary=saved["data_summary"],
+    )  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.pipeline import label_array
 from ..errors import DataError
 from ..files import write_csv
 from .classification import EvaluationResult, _num
@@ -140,4 +141,17 @@ def load_regression_result(folder: Path, config: dict[str, Any], history: dict) 
     return RegressionResult(
         y_true=true, scores=pred, classes=targets, head="regression", paths=paths,
         history=history, config=config, data_summary=config.get("data_summary") or {},
+    )  # fmt: skip
+
+
+def predict_test(
+    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: dict, history: dict
+) -> RegressionResult:
+    """A regression head's test split predicted: N x targets scores, no threshold."""
+    head, test = data.head, data.splits["test"]
+    return RegressionResult(
+        y_true=label_array(test, head.targets, "regression"),
+        scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
+        classes=tuple(head.targets), head="regression", paths=[r.path for r in test],
+        history=history, config=saved, data_summary=saved["data_summary"],
     )  # fmt: skip
