@@ -64,7 +64,8 @@ class Registry(Generic[T]):
         candidates = self._bare.get(name, [])
         if len(candidates) == 1:
             return candidates[0]
-        if candidates:
+        if candidates:  # sorted: the message does not depend on plugin load order
+            candidates = sorted(candidates)
             owners = " and ".join(self._owners[q] for q in candidates)
             choices = " or ".join(repr(q) for q in candidates)
             raise PluginError(
