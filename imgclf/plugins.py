@@ -3,12 +3,20 @@
 Loading is lazy and happens once. ``IMGCLF_LOAD_PLUGINS=a,b`` limits which entry
 points load (empty string: none). A plugin that fails on import or inside a hook
 is recorded as broken and warned about; it never stops the others.
+
+Two plugins may register the same name: each keeps it as ``<plugin>:<name>``
+(built-ins as ``imgclf:<name>``) and the bare name is refused where it is used
+(see :mod:`imgclf.registry`), so neither plugin is broken by the other.
+``IMGCLF_TRACE_PLUGINS=1`` writes every hook call, the plugins that answer it and
+what each registers to stderr (pluggy's hook-call monitoring).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import reprlib
+import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -26,6 +34,8 @@ DEFAULT_PLUGINS = (
     "imgclf.default_plugins.reporters",
 )
 REGISTER_HOOKS = ("tasks", "datasets", "models", "augmenters", "reporters")
+BUILTIN_NAMESPACE = "imgclf"  # qualified names of built-ins: imgclf:folder
+TRACE_ENV = "IMGCLF_TRACE_PLUGINS"
 
 
 @dataclass
@@ -70,6 +80,7 @@ pm.add_hookspecs(hookspecs)
 _infos: dict[str, PluginInfo] = {}
 _loaded = False
 _registries: dict[str, Registry] | None = None
+_undo_trace: Any = None
 
 
 def _broken(name: str, version: str, error: str, distribution: str | None = None) -> None:
@@ -91,6 +102,7 @@ def load() -> None:
     if _loaded:
         return
     _loaded = True
+    _start_tracing()
     for modname in DEFAULT_PLUGINS:
         mod = importlib.import_module(modname)
         pm.register(mod, name=modname)
@@ -156,6 +168,11 @@ def _check_for(kind: str):
     return checks.get(kind, callable)
 
 
+def namespace(owner: str) -> str:
+    """The ``<plugin>`` of ``<plugin>:<name>``: the entry-point name, ``imgclf`` for built-ins."""
+    return BUILTIN_NAMESPACE if owner in DEFAULT_PLUGINS else owner
+
+
 def registries() -> dict[str, Registry]:
     """Build (once) the registries by calling each plugin's register hooks in isolation."""
     global _registries
@@ -167,17 +184,54 @@ def registries() -> dict[str, Registry]:
         caller = getattr(pm.hook, f"register_{kind}")
         for impl in reversed(caller.get_hookimpls()):
             owner = pm.get_name(impl.plugin) or "?"
-
-            def register(name: str, obj: Any, _kind=kind, _owner=owner) -> None:
-                regs[_kind].register(name, obj, owner=_owner)
-
             try:
-                impl.function(register=register)
+                _call_alone(f"register_{kind}", impl.plugin, _registrar(regs[kind], owner))
             except Exception as exc:  # isolate: report and go on
                 info = _infos.get(owner)
                 _broken(owner, info.version if info else "?", f"register_{kind}: {exc}")
     _registries = regs
     return regs
+
+
+def _registrar(reg: Registry, owner: str):
+    """The ``register(name, obj)`` callback one plugin's register hook receives."""
+
+    def register(name: str, obj: Any) -> None:
+        reg.register(name, obj, owner=owner, namespace=namespace(owner))
+        if _undo_trace is not None:
+            _trace(f"  {owner} registered {reg.kind} {name!r} ({namespace(owner)}:{name})")
+
+    return register
+
+
+def _call_alone(hook: str, plugin: object, register: Any) -> None:
+    """Call one plugin's implementation of ``hook`` through pluggy (so tracing sees it)."""
+    others = [p for p in pm.get_plugins() if p is not plugin]
+    pm.subset_hook_caller(hook, remove_plugins=others)(register=register)
+
+
+def _trace(message: str) -> None:
+    sys.stderr.write(f"imgclf trace: {message}\n")  # looked up now: pytest and click swap it
+
+
+def _before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+    answering = ", ".join(impl.plugin_name for impl in reversed(hook_impls)) or "no plugin"
+    _trace(f"{hook_name}({', '.join(kwargs)}) answered by {answering}")
+
+
+def _after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+    exc = outcome.exception
+    if exc is not None:
+        _trace(f"{hook_name} raised {type(exc).__name__}: {exc}")
+    elif hook_name not in {f"register_{kind}" for kind in REGISTER_HOOKS}:
+        _trace(f"{hook_name} returned {reprlib.repr(outcome.get_result())}")
+
+
+def _start_tracing() -> None:
+    """Monitor hook calls when ``IMGCLF_TRACE_PLUGINS`` is set (not empty or ``0``)."""
+    global _undo_trace
+    if _undo_trace is None and os.environ.get(TRACE_ENV, "") not in ("", "0"):
+        _undo_trace = pm.add_hookcall_monitoring(_before, _after)
 
 
 def callbacks_for(config: Any) -> list[Any]:
@@ -192,7 +246,10 @@ def callbacks_for(config: Any) -> list[Any]:
 
 def reset() -> None:
     """Forget every plugin (tests use this to reload with another IMGCLF_LOAD_PLUGINS)."""
-    global _loaded, _registries
+    global _loaded, _registries, _undo_trace
+    if _undo_trace is not None:
+        _undo_trace()
+        _undo_trace = None
     for name, plugin in list(pm.list_name_plugin()):
         pm.unregister(plugin, name=name)
     _infos.clear()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from imgclf import TaskSpec, hookimpl, hookspecs, plugins
+from imgclf.errors import PluginError
 from imgclf.plugins import PluginWarning
 
 
@@ -86,8 +87,11 @@ def test_load_plugins_env_limits(fake_entry_points, monkeypatch):
 
 def test_clash_is_reported(fake_entry_points):
     fake_entry_points(FakeEntryPoint("one", GoodPlugin()), FakeEntryPoint("two", GoodPlugin()))
-    with pytest.warns(PluginWarning, match="registered twice"):
-        plugins.registries()
+    tasks = plugins.registries()["tasks"]  # no plugin is broken by the other
+    with pytest.raises(PluginError, match="registered by more than one plugin \\(.* and .*\\)"):
+        tasks.get("good-task")
+    assert tasks.get("one:good-task") is not tasks.get("two:good-task")
+    assert {i.name: i.status for i in plugins.plugin_infos()}["two"] == "ok"
 
 
 def test_load_is_idempotent():

@@ -23,9 +23,12 @@ def test_unknown_name_suggests_closest():
 def test_clash_names_both_owners():
     reg = Registry("model")
     reg.register("alexnet", print, owner="first")
-    with pytest.raises(PluginError, match="registered twice: by first and by second"):
-        reg.register("alexnet", len, owner="second")
-    assert reg.get("alexnet") is print
+    reg.register("alexnet", len, owner="second")  # both kept, under their qualified names
+    with pytest.raises(PluginError, match="by more than one plugin \\(first and second\\)"):
+        reg.get("alexnet")
+    assert reg.get("first:alexnet") is print and reg.get("second:alexnet") is len
+    with pytest.raises(PluginError, match="registered twice by first"):
+        reg.register("alexnet", len, owner="first")
 
 
 def test_type_check():

@@ -48,6 +48,13 @@ def list_cmd(kind: str | None) -> None:
         for name in regs[k]:
             obj = regs[k].get(name)
             table.add_row(name, regs[k].owner(name), _describe(k, obj))
+        clashing = sorted({n.partition(":")[2] for n in regs[k] if ":" in n})
+        if clashing:  # Registry.names() qualifies exactly the names plugins clash on
+            table.caption = (
+                f"{', '.join(clashing)}: registered by more than one plugin; "
+                "use the qualified name <plugin>:<name>."
+            )
+            table.caption_justify = "left"
         console.print(table)
 
 

@@ -68,7 +68,8 @@ def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
     if not name or name == "none":
         return None
     regs = plugins.registries()["augmenters"]
-    scoped = f"{task.name}/{name}" if task else name
+    plugin, colon, bare = name.rpartition(":")  # face_emotion:paper -> its face-emotion/paper
+    scoped = f"{plugin}{colon}{task.name}/{bare}" if task else name
     return scoped if scoped in regs else regs.get(name) and name
 
 
