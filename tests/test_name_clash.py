@@ -123,6 +123,8 @@ def test_cli_run_with_qualified_name_trains_face_emotions_alexnet(clash, faces, 
     assert out.exit_code == 0, out.output
     assert not BUILT
     (config_file,) = (tmp_path / "runs").rglob("config.json")
+    # filed under the bare name: ':' is not allowed in Windows paths
+    assert config_file.parent.parent == tmp_path / "runs" / "face-emotion" / "alexnet"
     saved = json.loads(config_file.read_text())
     assert saved["model"] == "face_emotion:alexnet"  # what later lookups resolve again
     assert saved["augmenter"] == "face_emotion:face-emotion/paper"

@@ -30,5 +30,8 @@ def new_timestamped_dir(base: Path, what: str = "run") -> Path:
 
 
 def new_run_dir(output: str | Path, task: str, model: str) -> Path:
-    """``output/<task>/<model>/<timestamp>/``."""
-    return new_timestamped_dir(Path(output) / task / model)
+    """``output/<task>/<model>/<timestamp>/``; a qualified name (``face_emotion:alexnet``)
+    files under its bare name, since ``:`` is not allowed in Windows paths (config.json
+    keeps the name as given)."""
+    bare = lambda name: name.rpartition(":")[2]  # noqa: E731
+    return new_timestamped_dir(Path(output) / bare(task) / bare(model))
