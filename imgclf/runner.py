@@ -28,7 +28,7 @@ from .nn.augment import augmenter_for, augmenter_name
 from .options import check_run_options, values_checked
 from .reporting import render
 from .runs.rundir import new_run_dir
-from .runs.splitfile import write_splits
+from .runs.splitfile import absolute, write_splits
 from .runs.state import RunState, guarded_run, image_errors, resumable_dir
 from .tasks import TaskSpec
 from .training.fit import require_tensorboard, set_seeds, train
@@ -181,6 +181,7 @@ def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: in
     """What config.json holds: the resolved settings plus what the run derived."""
     return {
         **config.to_dict(),
+        "data": [absolute(d) for d in config.data],  # read the same from any directory
         "augmenter": augmenter_name(config.augmenter, task) or "none",
         "image_size": size,
         "head": data.head.kind,

@@ -25,27 +25,15 @@ from ..prediction.predictors import (
     TFLitePredictor,
     load_predictor,
 )
-from ..runs.splitfile import read_splits
+from ..runs.artifacts import open_run
 from .formats import check_choice, default_target, export_keras
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
 
 
 def run_splits(run_dir: Path) -> dict[str, list[Record]]:
-    """The run's splits from ``splits.csv``; without it, the test split from
-    ``predictions.csv`` (runs of imgclf 0.1)."""
-    if (run_dir / "splits.csv").is_file():
-        return read_splits(run_dir)
-    import csv
-
-    path = run_dir / "predictions.csv"
-    if not path.is_file():
-        raise DataError(
-            f"{run_dir} has neither splits.csv nor predictions.csv: nothing to test on."
-        )
-    with open(path, newline="", encoding="utf-8") as fh:
-        test = [Record(r["path"], r["true"], split="test") for r in csv.DictReader(fh)]
-    return {"test": test}
+    """The run's splits (``open_run``), every image checked to be there."""
+    return open_run(run_dir).run_splits(check_files=True)
 
 
 def score_both(

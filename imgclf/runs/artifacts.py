@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ..data.records import Record
 from ..errors import DataError
 from ..heads import kind_of
 from ..heads.classification import EvaluationResult
-from .splitfile import read_splits
+from .splitfile import read_splits, resolve_path
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -64,13 +65,63 @@ class RunFolder:
     def history(self) -> dict[str, list[float]]:
         return read_history(self.path / "history.csv")
 
-    def splits(self) -> dict[str, list[Record]]:
-        return read_splits(self.path)
+    def splits(self, check_files: bool = False) -> dict[str, list[Record]]:
+        """split -> records from ``splits.csv`` (absolute paths; an older folder's
+        relative ones resolved against the current directory). ``check_files``: a
+        DataError naming the folder and a missing image when any is gone."""
+        splits = read_splits(self.path, resolve=False)
+        return self._resolved(splits, "splits.csv", check_files)
+
+    def run_splits(self, check_files: bool = False) -> dict[str, list[Record]]:
+        """``splits()``; without splits.csv (runs of imgclf 0.1), the test split from
+        ``predictions.csv``."""
+        if (self.path / "splits.csv").is_file():
+            return self.splits(check_files)
+        path = self.path / "predictions.csv"
+        if not path.is_file():
+            raise DataError(
+                f"{self.path} has neither splits.csv nor predictions.csv: nothing to test on."
+            )
+        with open(path, newline="", encoding="utf-8") as fh:
+            test = [Record(r["path"], r["true"], split="test") for r in csv.DictReader(fh)]
+        return self._resolved({"test": test}, "predictions.csv", check_files)
 
     def result(self) -> EvaluationResult:
         """The EvaluationResult its head kind reads back (nothing is predicted again)."""
         kind = kind_of(self.config.get("head", "softmax"))
         return kind.load_result(self.path, self.config, self.history())
+
+    def _resolved(
+        self, splits: dict[str, list[Record]], listed_in: str, check_files: bool
+    ) -> dict[str, list[Record]]:
+        """``splits`` with every path resolved (see splitfile.resolve_path); with
+        ``check_files``, a DataError naming this folder and one missing image."""
+        missing = []
+        for record in (r for part in splits.values() for r in part):
+            recorded, record.path = record.path, resolve_path(record.path)
+            if check_files and not os.path.exists(record.path):
+                missing.append((recorded, record.path))
+        if not missing:
+            return splits
+        total = sum(len(part) for part in splits.values())
+        recorded, resolved = missing[0]
+        if recorded != resolved:
+            where = f"{recorded} (looked for at {resolved})"
+            advice = (
+                f"This run folder is older than imgclf's absolute paths: its {listed_in} "
+                "names images relative to the directory the run was started from. Run the "
+                "command from that directory, or re-run the training."
+            )
+        else:
+            where = recorded
+            advice = (
+                "The data set has moved or been deleted since the run: put it back where "
+                "it was, or re-run the training on its new location."
+            )
+        raise DataError(
+            f"Run folder {str(self.path)!r}: {len(missing)} of the {total} images its "
+            f"{listed_in} lists are missing, e.g. {where}. {advice}"
+        )
 
 
 def open_run(path: str | Path) -> RunFolder:

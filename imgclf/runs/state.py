@@ -29,6 +29,7 @@ from ..errors import ConfigError, DataError
 from ..files import write_json
 from ..resolve import make_config
 from .artifacts import open_run
+from .splitfile import absolute
 
 #: Settings a resumed run may change: they do not touch data, model or training.
 RESUME_MAY_CHANGE = frozenset(
@@ -163,6 +164,8 @@ def resume_config(
     base = {k: v for k, v in saved.items() if k in field_names() and k != "task"}
     base["head"] = saved.get("head_name") or "classes"  # "head" there is the head's kind
     given = {k: v for k, v in (options or {}).items() if v not in (None, ())}
+    if given.get("data"):  # config.json records them absolute
+        given["data"] = [absolute(d) for d in given["data"]]
     baseline = make_config(task, **base)
     config = make_config(task, config_file=config_file, **{**base, **given})
     changed = [

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_end_to_end_one_epoch_on_fer2013_slice(model, tmp_path):
     assert "contempt" not in config["classes"] and len(config["classes"]) == 7
     assert config["versions"]["tensorflow"]
     counts = config["data_summary"]["counts"]
-    assert config["data"] == [str(fer)]
+    assert config["data"] == [os.path.abspath(fer)]  # recorded absolute
     assert config["augmenter"] == "face-emotion/paper"
     assert sorted(counts["test"]) == sorted(config["classes"])  # the slice is stratified
     assert all(n > 0 for n in counts["train"].values())
