@@ -125,7 +125,7 @@ def export(
 
 def evaluate(
     model: str | Path,
-    data: str | Path | Sequence[str | Path],
+    data: str | Path | Sequence[str | Path] = (),
     *,
     task: str | None = None,
     loader: str | None = None,
@@ -144,6 +144,7 @@ def evaluate(
     model class are left out and counted. Writes ``<run>/evaluations/<timestamp>/``
     (or a folder under ``output``) with predictions, metrics and the reports
     ``report`` (default: all built-in). ``task`` is needed only for a bare file.
+    No ``data``: a run folder's model on its run's own test split (``splits.csv``).
     ``unsafe=True`` loads a model with Lambda layers (see ``load_model``).
     """
     sources = [data] if isinstance(data, (str, Path)) else list(data)

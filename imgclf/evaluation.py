@@ -34,6 +34,7 @@ from .reporting.json import write_metrics
 from .runner import PreparedData, RunResult, data_summary
 from .runs.artifacts import open_run
 from .runs.rundir import new_timestamped_dir
+from .runs.splitfile import absolute
 from .tasks import TaskSpec
 
 
@@ -47,6 +48,26 @@ class SavedModel:
     task: TaskSpec
     classes: tuple[str, ...]
     head: str
+    #: why ``task`` was rebuilt from the run folder (its plugin is not installed), or None
+    task_note: str | None = None
+
+
+def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
+    """The registered task ``name``; when no installed plugin registers it, a TaskSpec
+    rebuilt from the run's ``config.json`` (classes, head, image size) and a note
+    saying so. Only a bare .keras file, which records nothing, needs the task."""
+    tasks = plugins.registries()["tasks"]
+    if name in tasks or not config.get("classes"):
+        return tasks.get(name), None
+    head = config.get("head") if config.get("head") in ("softmax", "sigmoid") else "softmax"
+    size = int(config.get("image_size") or 128)
+    spec = TaskSpec(name, tuple(config["classes"]), size, head)  # type: ignore[arg-type]
+    note = (
+        f"task {name!r} is not installed (no plugin registers it): using the classes, head "
+        "and image size its run folder records; its data set loaders and label aliases "
+        "are not available, so --data is read with imgclf's own loaders."
+    )
+    return spec, note
 
 
 def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
@@ -70,7 +91,7 @@ def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
             f"{str(model)!r} is a bare .keras file with no config.json beside it; say which "
             "task it was trained for with --task NAME (see 'imgclf list tasks')."
         )
-    spec = plugins.registries()["tasks"].get(name)
+    spec, note = task_of(name, config)
     if config.get("head") == "regression":
         raise ConfigError(
             f"{str(model)!r} is a regression model (head {config.get('head_name')!r}); "
@@ -78,7 +99,8 @@ def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
             "folder's metrics.json ('imgclf report RUN_DIR' re-renders them)."
         )
     classes = tuple(config.get("classes") or spec.classes)
-    return SavedModel(path, run_dir, config, spec, classes, config.get("head") or spec.head)
+    head = config.get("head") or spec.head
+    return SavedModel(path, run_dir, config, spec, classes, head, note)
 
 
 def check_outputs(model: Any, saved: SavedModel) -> None:
@@ -125,6 +147,26 @@ def map_onto_model(
     return PreparedData({"evaluation": kept}, saved.classes, skipped, notes), left_out
 
 
+def run_test_split(saved: SavedModel) -> tuple[PreparedData, Counter]:
+    """The test split of the model's own run (its splits.csv), as evaluation records."""
+    if saved.run_dir is None:
+        raise ConfigError(
+            f"{str(saved.path)!r} is a bare .keras file: it has no test split of its own. "
+            "Give the data to evaluate on with --data."
+        )
+    test = open_run(saved.run_dir).run_splits(check_files=True).get("test") or []
+    kept = [r for r in test if r.label in saved.classes]
+    left_out = Counter(r.label or "" for r in test if r.label not in saved.classes)
+    if not kept:
+        raise DataError(
+            f"Run folder {str(saved.run_dir)!r} has no test image of the model's classes; "
+            "give the data to evaluate on with --data."
+        )
+    for r in kept:
+        r.split = "evaluation"
+    return PreparedData({"evaluation": kept}, saved.classes, Counter(), []), left_out
+
+
 def new_folder(base: Path) -> Path:
     """``base/<timestamp>``, made unique if two evaluations start together."""
     return new_timestamped_dir(base, "evaluation")
@@ -163,7 +205,7 @@ def evaluation_summary(
     present = set(y_true.tolist())
     summary["evaluation"] = {
         "model": str(saved.path),
-        "data": [str(d) for d in data],
+        "data": [absolute(d) for d in data],
         "left_out": dict(sorted(left_out.items())),
         "missing_classes": [c for i, c in enumerate(saved.classes) if i not in present],
     }
@@ -203,13 +245,20 @@ def evaluate_saved(
     batch_size: int = 64,
     console: Console | None = None,
 ) -> RunResult:
-    """Evaluate ``model`` on ``data`` and write an evaluation folder (see module doc)."""
+    """Evaluate ``model`` on ``data`` (empty: its run's test split) and write an
+    evaluation folder (see module doc)."""
     console = console or Console()
     names = list(DEFAULT_REPORTERS if report is None else report)
     check_reporters(names)
     saved = resolve_model(model, task)
+    if saved.task_note:
+        console.print(f"[yellow]note:[/yellow] {escape(saved.task_note)}")
     opts = {"label_map": label_map, "loader_options": loader_options}
-    prepared, left_out = map_onto_model(saved, [str(d) for d in data], loader, opts)
+    if data:
+        prepared, left_out = map_onto_model(saved, [str(d) for d in data], loader, opts)
+    else:  # the run's own test split, from its splits.csv
+        prepared, left_out = run_test_split(saved)
+        data = [Path(saved.run_dir or ".") / "splits.csv"]
     print_left_out(console, prepared, left_out)
     keras_model = load_model(saved.path)
     check_outputs(keras_model, saved)

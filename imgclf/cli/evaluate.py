@@ -42,7 +42,12 @@ def loader_options(sets: tuple[str, ...]) -> dict[str, str]:
 
 @cli.command("evaluate")
 @click.argument("model", metavar="MODEL_OR_RUN_DIR")
-@click.option("--data", "-d", multiple=True, required=True, help="Data folder or CSV; repeatable.")
+@click.option(
+    "--data",
+    "-d",
+    multiple=True,
+    help="Data folder or CSV; repeatable (default: the run's own test split).",
+)
 @click.option("--loader", help="Dataset loader (default: detected from --data).")
 @click.option("--task", help="Task of a bare .keras file (a run folder names its own).")
 @click.option(
@@ -74,6 +79,9 @@ def evaluate_cmd(
     unsafe: bool,
 ) -> None:
     """Evaluate a saved model (a run folder or a .keras file) on --data.
+
+    Without --data, a run folder's model is evaluated on its run's test split
+    (the images its splits.csv lists).
 
     The data's labels are mapped onto the model's classes (task aliases, then
     --map); images of no model class are left out and counted. Writes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,25 @@ def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
                 "it would run that code, so it is refused. If you trust where the file comes "
                 "from, opt in with --unsafe (Python: imgclf.load_model(path, unsafe=True))."
             ) from None
+        missing = missing_layer(str(exc))
+        if missing:
+            raise ModelError(
+                f"Model {str(p)!r} holds a layer {missing[1]!r} that no imported package "
+                f"registers{f' (it comes from {missing[0]!r})' if missing[0] else ''}. "
+                "Install the plugin that trained it (its task's plugin, see the run's "
+                "config.json) and try again."
+            ) from None
         raise ModelError(f"Cannot load model {str(p)!r}: {exc}") from None
+
+
+def missing_layer(message: str) -> tuple[str | None, str] | None:
+    """(package or None, class name) of the layer Keras could not find, from its
+    "Could not locate class" message; None for any other error."""
+    found = re.search(r"Could not locate class '([^']+)'", message)
+    if not found:
+        return None
+    registered = re.search(r"'registered_name': '([^'>]+)>([^']+)'", message)
+    return (registered.group(1), registered.group(2)) if registered else (None, found.group(1))
 
 
 @contextlib.contextmanager
