@@ -15,8 +15,14 @@ from rich.console import Console
 from . import heads, plugins
 from .config import RunConfig
 from .data import labels as labelmap
+from .data.checks.preflight import (
+    Preflight,
+    check_split_copies,
+    notes_for,
+    preflight,
+    write_skipped,
+)
 from .data.pipeline import label_array, make_dataset
-from .data.preflight import Preflight, check_split_copies, notes_for, preflight, write_skipped
 from .data.records import Record, counts
 from .data.sources import limit_records, load_records
 from .data.split import split_records
@@ -90,7 +96,7 @@ class PreparedData:
 
 
 def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = None) -> PreparedData:
-    """Records mapped onto the task's classes, limited, checked (data/preflight.py), split."""
+    """Records mapped onto the task's classes, limited, checked (data/checks/), split."""
     head = heads.select_head(config, task)
     regression = head.kind == "regression"
     records, skipped, notes = load_records(config, task)

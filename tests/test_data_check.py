@@ -15,7 +15,7 @@ from rich.console import Console
 
 import imgclf
 from imgclf.cli import cli
-from imgclf.data import inspect
+from imgclf.data.checks import inspect
 from imgclf.testing import make_image
 from imgclf.testing import shared_data as real_data
 

@@ -165,8 +165,8 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
 
 def test_a_tensorflow_image_error_mid_run_becomes_a_data_error(tiny, tmp_path, monkeypatch):
     """A file that slips past the pre-flight (here: the pre-flight is told all is well)."""
-    from imgclf.data import preflight
-    from imgclf.data.inspect import FileInfo
+    from imgclf.data.checks import preflight
+    from imgclf.data.checks.inspect import FileInfo
 
     bad = tiny.data / "dark" / "broken.png"
     bad.write_bytes(b"")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .. import plugins
 from ..config import RunConfig, apply, parse_sets
-from ..data.check import CheckReport, check_or_error
+from ..data.checks.check import CheckReport, check_or_error
 from ..errors import ConfigError
 from .group import cli
 from .tfquiet import import_tensorflow_quietly

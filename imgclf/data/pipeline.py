@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .inspect import inspect_files, pillow_pixels
+from .checks.inspect import inspect_files, pillow_pixels
 from .records import Record
 
 MEMORY_CACHE_BYTES = 3 * 1024**3

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..data.checks.inspect import inspect_files
 from ..data.folder import IMAGE_SUFFIXES
-from ..data.inspect import inspect_files
 from ..data.pipeline import make_dataset
 from ..data.records import Record
 from ..errors import ConfigError, DataError

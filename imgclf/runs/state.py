@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import field_names
-from ..data.inspect import inspect_files
+from ..data.checks.inspect import inspect_files
 from ..errors import ConfigError, DataError
 from ..files import write_json
 from ..resolve import make_config

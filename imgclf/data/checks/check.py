@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..config import RunConfig
-from ..errors import DataError, did_you_mean
-from ..tasks import TaskSpec
-from . import labels as labelmap
+from ...config import RunConfig
+from ...errors import DataError, did_you_mean
+from ...tasks import TaskSpec
+from .. import labels as labelmap
+from ..records import Record, counts
+from ..sources import read_records
 from .inspect import FileInfo, inspect_files
-from .records import Record, counts
-from .sources import read_records
 
 IMBALANCE_WARNING = 10.0
 SHOWN = 10  # file names listed per problem on the console

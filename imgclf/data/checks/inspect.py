@@ -22,7 +22,7 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write_text
+from ...files import atomic_write_text
 
 CACHE_VERSION = 1
 ORIENTATION_TAG = 0x0112

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
-from ..files import write_csv
+from ...errors import DataError
+from ...files import write_csv
+from ..records import Record
 from .check import find_duplicates
 from .inspect import FileInfo, inspect_files
-from .records import Record
 
 SHOWN = 5
 
