@@ -65,7 +65,8 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     import imgclf
     from imgclf.exporting.formats import export_keras
-    from imgclf.prediction.predictors import ModelInfo, TFLitePredictor
+    from imgclf.prediction.predictors import TFLitePredictor
+    from imgclf.runs.model import ModelInfo
 
     print(machine(), f"- {args.threads} thread(s)")
     rows, calib = [], calibration_paths()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +32,10 @@ from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .reporting.json import write_metrics
 from .runner import PreparedData, RunResult, data_summary
 from .runs.artifacts import open_run
+from .runs.model import ModelInfo
 from .runs.rundir import new_timestamped_dir
 from .runs.splitfile import absolute
 from .tasks import TaskSpec
-
-
-@dataclass
-class SavedModel:
-    """A model file and what its run says about it."""
-
-    path: Path
-    run_dir: Path | None
-    config: dict[str, Any]
-    task: TaskSpec
-    classes: tuple[str, ...]
-    head: str
-    #: why ``task`` was rebuilt from the run folder (its plugin is not installed), or None
-    task_note: str | None = None
 
 
 def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
@@ -70,7 +56,7 @@ def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
     return spec, note
 
 
-def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
+def resolve_model(model: str | Path, task: str | None = None) -> ModelInfo:
     """The model file, its run folder (if any) and classes; ``task`` for a bare file."""
     p = Path(model)
     if p.is_dir():
@@ -98,12 +84,13 @@ def resolve_model(model: str | Path, task: str | None = None) -> SavedModel:
             "'imgclf evaluate' evaluates class heads only. Its test figures are in the run "
             "folder's metrics.json ('imgclf report RUN_DIR' re-renders them)."
         )
-    classes = tuple(config.get("classes") or spec.classes)
-    head = config.get("head") or spec.head
-    return SavedModel(path, run_dir, config, spec, classes, head, note)
+    return ModelInfo.from_config(
+        config, run_dir, path, task=spec.name, spec=spec, task_note=note,
+        classes=tuple(config.get("classes") or spec.classes), head=config.get("head") or spec.head,
+    )  # fmt: skip
 
 
-def check_outputs(model: Any, saved: SavedModel) -> None:
+def check_outputs(model: Any, saved: ModelInfo) -> None:
     """The model's output width must match its classes (1 for a sigmoid head)."""
     units = int(model.output_shape[-1])
     expected = 1 if saved.head == "sigmoid" else len(saved.classes)
@@ -116,19 +103,19 @@ def check_outputs(model: Any, saved: SavedModel) -> None:
 
 
 def map_onto_model(
-    saved: SavedModel, data: Sequence[str], loader: str | None, options: Mapping[str, Any]
+    saved: ModelInfo, data: Sequence[str], loader: str | None, options: Mapping[str, Any]
 ) -> tuple[PreparedData, Counter]:
     """Records relabelled with model classes, and counts of left-out labels (as spelt)."""
     label_map = dict(options.get("label_map") or {})
     config = RunConfig(
-        task=saved.task.name,
+        task=saved.task,
         data=[str(d) for d in data],
         loader=loader,
         loader_options=dict(options.get("loader_options") or {}),
         label_map=label_map,
     )
-    records, skipped, notes = read_records(config, saved.task)
-    table = labelmap.label_table(saved.task, label_map)
+    records, skipped, notes = read_records(config, saved.spec)
+    table = labelmap.label_table(saved.spec, label_map)
     kept, left_out = [], Counter()
     for r in records:
         cls = table.get((r.label or "").strip().casefold())
@@ -147,7 +134,7 @@ def map_onto_model(
     return PreparedData({"evaluation": kept}, saved.classes, skipped, notes), left_out
 
 
-def run_test_split(saved: SavedModel) -> tuple[PreparedData, Counter]:
+def run_test_split(saved: ModelInfo) -> tuple[PreparedData, Counter]:
     """The test split of the model's own run (its splits.csv), as evaluation records."""
     if saved.run_dir is None:
         raise ConfigError(
@@ -195,7 +182,7 @@ def print_left_out(console: Console, data: PreparedData, left_out: Counter) -> N
 
 def evaluation_summary(
     prepared: PreparedData,
-    saved: SavedModel,
+    saved: ModelInfo,
     data: Sequence[str | Path],
     left_out: Counter,
     y_true: Any,
@@ -213,12 +200,12 @@ def evaluation_summary(
 
 
 def evaluation_config(
-    saved: SavedModel, size: int, names: list[str], summary: dict[str, Any]
+    saved: ModelInfo, size: int, names: list[str], summary: dict[str, Any]
 ) -> dict[str, Any]:
     """The evaluation folder's config.json: the run's, plus where the model is."""
     config = {
         **saved.config,
-        "task": saved.task.name,
+        "task": saved.task,
         "classes": list(saved.classes),
         "head": saved.head,
         "image_size": size,
@@ -262,7 +249,7 @@ def evaluate_saved(
     print_left_out(console, prepared, left_out)
     keras_model = load_model(saved.path)
     check_outputs(keras_model, saved)
-    size = int(saved.config.get("image_size") or keras_model.input_shape[1])
+    size = saved.image_size or int(keras_model.input_shape[1])
     y_true, scores = predict_records(keras_model, prepared, saved.head, size, batch_size)
     summary = evaluation_summary(prepared, saved, data, left_out, y_true)
     folder = new_folder(Path(output) if output else (saved.run_dir or Path(".")) / "evaluations")

@@ -33,6 +33,7 @@ from .heads.classification import EvaluationResult
 from .nn.augment import augmenter_for, augmenter_name
 from .options import check_run_options, values_checked
 from .reporting import render
+from .runs.model import ModelInfo
 from .runs.rundir import new_run_dir
 from .runs.splitfile import absolute, write_splits
 from .runs.state import RunState, guarded_run, image_errors, resumable_dir
@@ -224,8 +225,11 @@ def execute(
         run_dir = new_run_dir(output_root(config), task.name, config.model)
     write_skipped(run_dir, data.checks)
     write_splits(run_dir, data.splits)
-    saved = saved_config(config, task, data, config.image_size or task.input_size)
-    write_json(run_dir / "config.json", saved)
+    size = config.image_size or task.input_size
+    saved = ModelInfo.from_config(
+        saved_config(config, task, data, size), run_dir, run_dir / "model.keras"
+    )
+    write_json(run_dir / "config.json", saved.config)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     state = RunState(run_dir, config.epochs)
     hint = f"imgclf run {task.name} --resume {run_dir}"
@@ -242,7 +246,7 @@ def fit_model(
     task: TaskSpec,
     data: PreparedData,
     run_dir: Path,
-    saved: dict[str, Any],
+    saved: ModelInfo,
     console: Console,
     state: RunState,
 ) -> tuple[Any, dict[str, list[float]], Pipelines]:
@@ -251,7 +255,7 @@ def fit_model(
     holds the epochs still to run, from the backup's epoch on (determinism.py)."""
     from .nn.determinism import epoch_range
 
-    head, size = data.head, saved["image_size"]
+    head, size = data.head, saved.image_size
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run_dir / "cache",
                       augmenter_for(config, task))  # fmt: skip
@@ -273,7 +277,7 @@ def train_and_evaluate(
     task: TaskSpec,
     data: PreparedData,
     run_dir: Path,
-    saved: dict[str, Any],
+    saved: ModelInfo,
     console: Console,
     state: RunState,
 ) -> RunResult:

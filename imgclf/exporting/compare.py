@@ -20,12 +20,12 @@ from ..heads.classification import EvaluationResult
 from ..prediction.files import score_batches, split_readable
 from ..prediction.predictors import (
     KerasPredictor,
-    ModelInfo,
     SavedModelPredictor,
     TFLitePredictor,
     load_predictor,
 )
 from ..runs.artifacts import open_run
+from ..runs.model import ModelInfo
 from .formats import check_choice, default_target, export_keras
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")

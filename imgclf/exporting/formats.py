@@ -24,7 +24,8 @@ from ..data.pipeline import make_dataset
 from ..data.records import Record
 from ..errors import ConfigError, DataError
 from ..files import write_json
-from ..prediction.predictors import ModelInfo, sidecar_of
+from ..prediction.predictors import sidecar_of
+from ..runs.model import ModelInfo
 
 FORMATS = ("savedmodel", "tflite")
 QUANTIZE = ("none", "dynamic", "float16", "int8")

@@ -327,18 +327,19 @@ def load_classification_result(
 
 
 def predict_test(
-    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: dict, history: dict
+    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: Any, history: dict
 ) -> EvaluationResult:
     """A class head's test split predicted (``data``: the runner's PreparedData, ``pipes``
-    its Pipelines). A sigmoid head first picks its threshold on the validation split
-    and records it in config.json."""
-    head = data.head
+    its Pipelines, ``saved``: the run's runs.model.ModelInfo). A sigmoid head first
+    picks its threshold on the validation split and records it in config.json."""
+    head, info = data.head, saved.config
     threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
     if head.kind == "sigmoid":
-        saved.update(threshold=threshold, threshold_rule=str(config.threshold))
-        write_json(run_dir / "config.json", saved)
+        saved.threshold = threshold
+        info.update(threshold=threshold, threshold_rule=str(config.threshold))
+        write_json(run_dir / "config.json", info)
     return EvaluationResult(
         y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
         classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
-        threshold=threshold, history=history, config=saved, data_summary=saved["data_summary"],
+        threshold=threshold, history=history, config=info, data_summary=info["data_summary"],
     )  # fmt: skip

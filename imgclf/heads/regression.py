@@ -145,13 +145,14 @@ def load_regression_result(folder: Path, config: dict[str, Any], history: dict) 
 
 
 def predict_test(
-    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: dict, history: dict
+    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: Any, history: dict
 ) -> RegressionResult:
-    """A regression head's test split predicted: N x targets scores, no threshold."""
+    """A regression head's test split predicted: N x targets scores, no threshold
+    (``saved``: the run's runs.model.ModelInfo)."""
     head, test = data.head, data.splits["test"]
     return RegressionResult(
         y_true=label_array(test, head.targets, "regression"),
         scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
         classes=tuple(head.targets), head="regression", paths=[r.path for r in test],
-        history=history, config=saved, data_summary=saved["data_summary"],
+        history=history, config=saved.config, data_summary=saved.config["data_summary"],
     )  # fmt: skip

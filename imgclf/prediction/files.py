@@ -21,7 +21,7 @@ from ..data.folder import IMAGE_SUFFIXES
 from ..data.pipeline import make_dataset
 from ..data.records import Record
 from ..errors import ConfigError, DataError
-from .predictors import ModelInfo
+from ..runs.model import ModelInfo
 
 
 def collect_images(paths: Sequence[str | Path]) -> list[str]:

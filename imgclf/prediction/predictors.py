@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,9 @@ import numpy as np
 
 from ..errors import ConfigError, ModelError
 from ..evaluation import check_outputs, resolve_model
-from ..heads.classification import threshold_of
 from ..nn.saving import load_model
 from ..runs.artifacts import open_run
-
-
-@dataclass
-class ModelInfo:
-    """What a model's outputs mean, and the image size it takes."""
-
-    classes: tuple[str, ...]
-    head: str
-    image_size: int
-    threshold: float = 0.5
-    task: str | None = None
-    run_dir: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "classes": list(self.classes),
-            "head": self.head,
-            "image_size": self.image_size,
-            "threshold": self.threshold,
-            "run_dir": str(self.run_dir) if self.run_dir else None,
-            **self.extra,
-        }
+from ..runs.model import ModelInfo
 
 
 def sidecar_of(path: Path) -> Path:
@@ -160,13 +135,11 @@ class TFLitePredictor:
         return (y.astype("float32") - zero) * scale if scale else y.astype("float32")
 
 
-def info_from_run(saved: Any, model: Any) -> ModelInfo:
-    """ModelInfo of a run folder or ``.keras`` file resolved by external.resolve_model."""
-    size = int(saved.config.get("image_size") or model.input_shape[1])
-    return ModelInfo(
-        saved.classes, saved.head, size, threshold_of(saved.config) if saved.config else 0.5,
-        saved.task.name, saved.run_dir,
-    )  # fmt: skip
+def info_from_run(saved: ModelInfo, model: Any) -> ModelInfo:
+    """A run folder's or ``.keras`` file's ModelInfo (evaluation.resolve_model) with its
+    image size, from the model's input when its run does not record one."""
+    saved.image_size = saved.image_size or int(model.input_shape[1])
+    return saved
 
 
 def load_predictor(
@@ -208,7 +181,6 @@ def regression_info(path: Path) -> ModelInfo | None:
     config = open_run(run_dir).config
     if config.get("head") != "regression":
         return None
-    return ModelInfo(
-        tuple(config.get("targets") or ()), "regression", int(config.get("image_size") or 0),
-        task=config.get("task"), run_dir=run_dir, extra={"head_name": config.get("head_name")},
-    )  # fmt: skip
+    return ModelInfo.from_config(
+        config, run_dir, run_dir / "model.keras", extra={"head_name": config.get("head_name")}
+    )
