@@ -34,6 +34,7 @@ from .nn.augment import augmenter_for, augmenter_name
 from .options import check_run_options, values_checked
 from .reporting import render
 from .runs.model import ModelInfo
+from .runs.run import Run
 from .runs.rundir import new_run_dir
 from .runs.splitfile import absolute, write_splits
 from .runs.state import RunState, guarded_run, image_errors, resumable_dir
@@ -232,61 +233,46 @@ def execute(
     write_json(run_dir / "config.json", saved.config)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     state = RunState(run_dir, config.epochs)
+    run = Run(config, task, data, run_dir, saved, console, state)
     hint = f"imgclf run {task.name} --resume {run_dir}"
     every = [r.path for part in data.splits.values() for r in part]
     from .nn.determinism import op_determinism
 
     determinism = op_determinism(config.deterministic)  # TensorFlow's op determinism: global
     with guarded_run(state, console, hint), image_errors(lambda: every, config.data), determinism:
-        return train_and_evaluate(config, task, data, run_dir, saved, console, state)
+        return train_and_evaluate(run)
 
 
-def fit_model(
-    config: RunConfig,
-    task: TaskSpec,
-    data: PreparedData,
-    run_dir: Path,
-    saved: ModelInfo,
-    console: Console,
-    state: RunState,
-) -> tuple[Any, dict[str, list[float]], Pipelines]:
+def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     """Seed, build the pipelines and the model, train: (model, history, pipelines).
     Every head trains here; class weights only for a class head. The training data
     holds the epochs still to run, from the backup's epoch on (determinism.py)."""
     from .nn.determinism import epoch_range
 
-    head, size = data.head, saved.image_size
+    config, data = run.config, run.data
+    head, size = data.head, run.saved.image_size
     set_seeds(config.seed)
-    pipes = Pipelines(data, head, size, config, run_dir / "cache",
-                      augmenter_for(config, task))  # fmt: skip
+    pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
+                      augmenter_for(config, run.task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     y_train = None if head.kind == "regression" else pipes.labels("train")
-    epochs = epoch_range(run_dir, config.epochs)
+    epochs = epoch_range(run.run_dir, config.epochs)
     model, history = train(
-        config, lambda: builder((size, size, 3), head), head, pipes.ds("train", True, epochs),
-        pipes.ds("val"), run_dir, console, y_train=y_train,
-        extra_callbacks=plugins.callbacks_for(config), state=state, epochs=epochs,
-        steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
+        run, lambda: builder((size, size, 3), head), pipes.ds("train", True, epochs),
+        pipes.ds("val"), y_train=y_train, extra_callbacks=plugins.callbacks_for(config),
+        epochs=epochs, steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
     )  # fmt: skip
-    state.update(trained=True)
+    run.state.update(trained=True)
     return model, history, pipes
 
 
-def train_and_evaluate(
-    config: RunConfig,
-    task: TaskSpec,
-    data: PreparedData,
-    run_dir: Path,
-    saved: ModelInfo,
-    console: Console,
-    state: RunState,
-) -> RunResult:
+def train_and_evaluate(run: Run) -> RunResult:
     """Train, predict the test split, write predictions and metrics, report (any head)."""
-    model, history, pipes = fit_model(config, task, data, run_dir, saved, console, state)
-    kind = kind_of(data.head.kind)
-    result = kind.predict_test(config, data, model, pipes, run_dir, saved, history)
-    kind.write_predictions(run_dir, result)
-    write_json(run_dir / "metrics.json", result.metrics)
-    shutil.rmtree(run_dir / "cache", ignore_errors=True)
-    render_reports(config, result, run_dir, console)
-    return RunResult(run_dir, result.metrics, model, result, dict(data.skipped))
+    model, history, pipes = fit_model(run)
+    kind = kind_of(run.data.head.kind)
+    result = kind.predict_test(run, model, pipes, history)
+    kind.write_predictions(run.run_dir, result)
+    write_json(run.run_dir / "metrics.json", result.metrics)
+    shutil.rmtree(run.run_dir / "cache", ignore_errors=True)
+    render_reports(run.config, result, run.run_dir, run.console)
+    return RunResult(run.run_dir, result.metrics, model, result, dict(run.data.skipped))

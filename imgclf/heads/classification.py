@@ -326,18 +326,17 @@ def load_classification_result(
     )
 
 
-def predict_test(
-    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: Any, history: dict
-) -> EvaluationResult:
-    """A class head's test split predicted (``data``: the runner's PreparedData, ``pipes``
-    its Pipelines, ``saved``: the run's runs.model.ModelInfo). A sigmoid head first
-    picks its threshold on the validation split and records it in config.json."""
+def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> EvaluationResult:
+    """A class head's test split predicted (``run``: the runner's runs.run.Run, ``pipes``
+    its Pipelines). A sigmoid head first picks its threshold on the validation split
+    and records it in config.json."""
+    config, data, saved = run.config, run.data, run.saved
     head, info = data.head, saved.config
     threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
     if head.kind == "sigmoid":
         saved.threshold = threshold
         info.update(threshold=threshold, threshold_rule=str(config.threshold))
-        write_json(run_dir / "config.json", info)
+        write_json(run.run_dir / "config.json", info)
     return EvaluationResult(
         y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
         classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],

@@ -144,12 +144,10 @@ def load_regression_result(folder: Path, config: dict[str, Any], history: dict) 
     )  # fmt: skip
 
 
-def predict_test(
-    config: Any, data: Any, model: Any, pipes: Any, run_dir: Path, saved: Any, history: dict
-) -> RegressionResult:
+def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> RegressionResult:
     """A regression head's test split predicted: N x targets scores, no threshold
-    (``saved``: the run's runs.model.ModelInfo)."""
-    head, test = data.head, data.splits["test"]
+    (``run``: the runner's runs.run.Run, ``pipes`` its Pipelines)."""
+    head, test, saved = run.data.head, run.data.splits["test"], run.saved
     return RegressionResult(
         y_true=label_array(test, head.targets, "regression"),
         scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),

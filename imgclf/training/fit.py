@@ -11,6 +11,7 @@ from rich.console import Console
 
 from ..config import RunConfig
 from ..errors import ConfigError
+from ..runs.run import Run
 from ..tasks import Head
 from . import strategy as dist
 from .progress import progress_callback
@@ -149,26 +150,24 @@ def build_distributed(
 
 
 def train(
-    config: RunConfig,
+    run: Run,
     build: Callable[[], Any],
-    head: Head,
     train_ds: Any,
     val_ds: Any,
-    run_dir: Path,
-    console: Console,
     y_train: np.ndarray | None = None,
     extra_callbacks: Sequence[Any] = (),
-    state: Any = None,
     epochs: tuple[int, int] | None = None,
     steps_per_epoch: int | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build ``build()`` under the strategy, fit, and return (model, history).
+    """Build ``build()`` (the model for ``run``'s head) under the strategy, fit, and
+    return (model, history); checkpoints, history and backup go to ``run.run_dir``.
 
     A run folder holding a backup (an interrupted run) continues from its last
     completed epoch; the best checkpoint over all epochs is the model returned.
     ``epochs`` (start, stop) and ``steps_per_epoch``: ``train_ds`` holds the batches
     of those epochs in a row (``make_dataset(epochs=...)``), read by one iterator.
     """
+    config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
     model, strategy = build_distributed(config, build, head, console)
     train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
     weights = None
@@ -176,7 +175,7 @@ def train(
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
     steps = steps_per_epoch or (int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0
                                 else None)  # fmt: skip
-    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, state, epochs)
+    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, run.state, epochs)
     try:
         with strategy.scope():  # multi-worker: fit takes the strategy from here
             hist = model.fit(
