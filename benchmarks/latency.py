@@ -66,7 +66,7 @@ def main() -> None:
     import imgclf
     from imgclf.exporting.formats import export_keras
     from imgclf.prediction.predictors import TFLitePredictor
-    from imgclf.runs.model import ModelInfo
+    from imgclf.run_folder.model import ModelInfo
 
     print(machine(), f"- {args.threads} thread(s)")
     rows, calib = [], calibration_paths()

@@ -22,9 +22,9 @@ from .prediction.files import collect_images, score_batches
 from .prediction.predictors import KerasPredictor, load_predictor
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .resolve import get_task, make_config
+from .run_folder.artifacts import load_result
+from .run_folder.state import resume_config
 from .runner import RunResult, execute
-from .runs.artifacts import load_result
-from .runs.state import resume_config
 
 
 def run(

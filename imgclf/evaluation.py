@@ -30,11 +30,11 @@ from .heads.classification import EvaluationResult, threshold_of, write_predicti
 from .nn.saving import load_model
 from .reporting import DEFAULT_REPORTERS, check_reporters, render
 from .reporting.json import write_metrics
+from .run_folder.artifacts import open_run
+from .run_folder.model import ModelInfo
+from .run_folder.rundir import new_timestamped_dir
+from .run_folder.splitfile import absolute
 from .runner import PreparedData, RunResult, data_summary
-from .runs.artifacts import open_run
-from .runs.model import ModelInfo
-from .runs.rundir import new_timestamped_dir
-from .runs.splitfile import absolute
 from .tasks import TaskSpec
 
 

@@ -33,11 +33,11 @@ from .heads.classification import EvaluationResult
 from .nn.augment import augmenter_for, augmenter_name
 from .options import check_run_options, values_checked
 from .reporting import render
-from .runs.model import ModelInfo
-from .runs.run import Run
-from .runs.rundir import new_run_dir
-from .runs.splitfile import absolute, write_splits
-from .runs.state import RunState, guarded_run, image_errors, resumable_dir
+from .run_folder.model import ModelInfo
+from .run_folder.run import Run
+from .run_folder.rundir import new_run_dir
+from .run_folder.splitfile import absolute, write_splits
+from .run_folder.state import RunState, guarded_run, image_errors, resumable_dir
 from .tasks import TaskSpec
 from .training.fit import require_tensorboard, set_seeds, train
 from .training.strategy import output_root

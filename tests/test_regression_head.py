@@ -43,7 +43,7 @@ def test_metrics_of_known_predictions():
 def test_result_round_trips_through_predictions_csv(tmp_path):
     from imgclf.files import write_json
     from imgclf.heads.regression import write_regression_predictions
-    from imgclf.runs.artifacts import load_result
+    from imgclf.run_folder.artifacts import load_result
 
     rng = np.random.default_rng(0)
     t = rng.uniform(-1, 1, (10, 2)).astype("float32")

@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 
 from ..errors import ImgclfError
-from ..runs.state import is_tf_error, short_tf_message
+from ..run_folder.state import is_tf_error, short_tf_message
 
 err_console = Console(stderr=True)
 

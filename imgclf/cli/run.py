@@ -7,7 +7,7 @@ from rich.console import Console
 
 from .. import api
 from ..config import STRATEGIES, parse_sets
-from ..runs.state import resume_config
+from ..run_folder.state import resume_config
 from .group import cli
 from .tfquiet import import_tensorflow_quietly
 

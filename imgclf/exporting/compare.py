@@ -24,8 +24,8 @@ from ..prediction.predictors import (
     TFLitePredictor,
     load_predictor,
 )
-from ..runs.artifacts import open_run
-from ..runs.model import ModelInfo
+from ..run_folder.artifacts import open_run
+from ..run_folder.model import ModelInfo
 from .formats import check_choice, default_target, export_keras
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")

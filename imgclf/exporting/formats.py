@@ -25,7 +25,7 @@ from ..data.records import Record
 from ..errors import ConfigError, DataError
 from ..files import write_json
 from ..prediction.predictors import sidecar_of
-from ..runs.model import ModelInfo
+from ..run_folder.model import ModelInfo
 
 FORMATS = ("savedmodel", "tflite")
 QUANTIZE = ("none", "dynamic", "float16", "int8")

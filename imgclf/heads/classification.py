@@ -327,7 +327,7 @@ def load_classification_result(
 
 
 def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> EvaluationResult:
-    """A class head's test split predicted (``run``: the runner's runs.run.Run, ``pipes``
+    """A class head's test split predicted (``run``: the runner's run_folder.run.Run, ``pipes``
     its Pipelines). A sigmoid head first picks its threshold on the validation split
     and records it in config.json."""
     config, data, saved = run.config, run.data, run.saved

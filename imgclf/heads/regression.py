@@ -146,7 +146,7 @@ def load_regression_result(folder: Path, config: dict[str, Any], history: dict) 
 
 def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> RegressionResult:
     """A regression head's test split predicted: N x targets scores, no threshold
-    (``run``: the runner's runs.run.Run, ``pipes`` its Pipelines)."""
+    (``run``: the runner's run_folder.run.Run, ``pipes`` its Pipelines)."""
     head, test, saved = run.data.head, run.data.splits["test"], run.saved
     return RegressionResult(
         y_true=label_array(test, head.targets, "regression"),

@@ -21,7 +21,7 @@ from ..data.folder import IMAGE_SUFFIXES
 from ..data.pipeline import make_dataset
 from ..data.records import Record
 from ..errors import ConfigError, DataError
-from ..runs.model import ModelInfo
+from ..run_folder.model import ModelInfo
 
 
 def collect_images(paths: Sequence[str | Path]) -> list[str]:

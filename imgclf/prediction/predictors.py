@@ -20,8 +20,8 @@ import numpy as np
 from ..errors import ConfigError, ModelError
 from ..evaluation import check_outputs, resolve_model
 from ..nn.saving import load_model
-from ..runs.artifacts import open_run
-from ..runs.model import ModelInfo
+from ..run_folder.artifacts import open_run
+from ..run_folder.model import ModelInfo
 
 
 def sidecar_of(path: Path) -> Path:

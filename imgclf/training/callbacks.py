@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from ..files import write_csv
-from ..runs.artifacts import history_rows
+from ..run_folder.artifacts import history_rows
 
 
 def higher_is_better(monitor: str) -> bool:

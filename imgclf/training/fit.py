@@ -11,7 +11,7 @@ from rich.console import Console
 
 from ..config import RunConfig
 from ..errors import ConfigError
-from ..runs.run import Run
+from ..run_folder.run import Run
 from ..tasks import Head
 from . import strategy as dist
 from .progress import progress_callback
