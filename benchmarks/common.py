@@ -105,7 +105,7 @@ def stock_keras_layers(batch_norm: bool = True, conv_bias: bool = True) -> Itera
     (unfused) batch norm, and a bias on every convolution. Same architecture."""
     import keras
 
-    from imgclf.nn import blocks, layers
+    from imgclf._nn import blocks, layers
 
     call, defaults = layers.BatchNormalization.call, blocks.conv_bn_relu.__defaults__
     assert list(inspect.signature(blocks.conv_bn_relu).parameters)[-1] == "use_bias"

@@ -43,7 +43,7 @@ def keras_latency(model, x1: np.ndarray, x64: np.ndarray) -> tuple[float, float]
     (what a serving loop does), batch 64 as imgclf predict calls it."""
     import tensorflow as tf
 
-    from imgclf.prediction.predictors import KerasPredictor
+    from imgclf._prediction.predictors import KerasPredictor
 
     fast = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     return per_image_ms(lambda b: fast(b).numpy(), x1), per_image_ms(KerasPredictor(model), x64)
@@ -64,9 +64,9 @@ def main() -> None:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     import imgclf
-    from imgclf.exporting.formats import export_keras
-    from imgclf.prediction.predictors import TFLitePredictor
-    from imgclf.run_folder.model import ModelInfo
+    from imgclf._exporting.formats import export_keras
+    from imgclf._prediction.predictors import TFLitePredictor
+    from imgclf._run_folder.model import ModelInfo
 
     print(machine(), f"- {args.threads} thread(s)")
     rows, calib = [], calibration_paths()

@@ -17,7 +17,8 @@ import time
 from common import LFW, Timer, machine, need, table
 
 import imgclf
-from imgclf import Record, make_dataset, plugins
+from imgclf import Record, make_dataset
+from imgclf import _plugins as plugins
 
 
 def face_records(n: int) -> list[Record]:

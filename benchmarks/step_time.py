@@ -31,7 +31,7 @@ import numpy as np
 from common import machine, stock_keras_layers, table, train_flops
 
 import imgclf
-from imgclf.training.strategy import dtype_policy
+from imgclf._training.strategy import dtype_policy
 
 SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150}
 TASKS = {"reshi2021": "covid-xray"}

@@ -3,7 +3,7 @@
 Importing imgclf does not import TensorFlow; the functions below do when needed.
 """
 
-from .api import (
+from ._api import (
     build_augmenter,
     build_model,
     evaluate,
@@ -17,22 +17,22 @@ from .api import (
     report,
     run,
 )
-from .config import RunConfig
-from .data.cachedir import cached_folder, file_digest
-from .data.csv_loader import load_csv, read_csv_rows
-from .data.folder import load_folder
-from .data.pipeline import make_dataset
-from .data.records import DatasetLoader, LoadResult, Record
-from .data.split import split_records
+from ._config import RunConfig
+from ._data.cachedir import cached_folder, file_digest
+from ._data.csv_loader import load_csv, read_csv_rows
+from ._data.folder import load_folder
+from ._data.pipeline import make_dataset
+from ._data.records import DatasetLoader, LoadResult, Record
+from ._data.split import split_records
+from ._heads.classification import EvaluationResult
+from ._heads.regression import RegressionResult
+from ._hookspecs import hookimpl
+from ._nn import batch_norm, conv_bn_relu, depthwise_separable, output_layer
+from ._nn.augment import derive_seed, flip, flip_rotate_translate
+from ._prediction.files import collect_images
+from ._runner import RunResult
+from ._tasks import Head, Reference, TaskSpec
 from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
-from .heads.classification import EvaluationResult
-from .heads.regression import RegressionResult
-from .hookspecs import hookimpl
-from .nn import batch_norm, conv_bn_relu, depthwise_separable, output_layer
-from .nn.augment import derive_seed, flip, flip_rotate_translate
-from .prediction.files import collect_images
-from .runner import RunResult
-from .tasks import Head, Reference, TaskSpec
 
 __all__ = [
     "ConfigError",

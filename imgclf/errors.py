@@ -1,7 +1,7 @@
 """The one exception tree of imgclf.
 
 Every error a user can cause is an ``ImgclfError``; the CLI turns it into a
-one-line message and an exit code in one place (``imgclf.cli``)::
+one-line message and an exit code in one place (``imgclf._cli``)::
 
     ImgclfError
     ├── ConfigError   bad option, flag, --set or TOML value

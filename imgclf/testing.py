@@ -16,16 +16,17 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from . import plugins, runner
-from .api import build_augmenter, build_model, get_task, run
-from .cli import cli
-from .config import RunConfig
-from .data import sources
-from .data.records import Record
-from .heads.classification import EvaluationResult
-from .nn import output_layer
-from .nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
-from .training.fit import compile_model
+from . import _plugins as plugins
+from . import _runner as runner
+from ._api import build_augmenter, build_model, get_task, run
+from ._cli import cli
+from ._config import RunConfig
+from ._data import sources
+from ._data.records import Record
+from ._heads.classification import EvaluationResult
+from ._nn import output_layer
+from ._nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
+from ._training.fit import compile_model
 
 __all__ = [
     "assert_independent_draws",

@@ -21,17 +21,17 @@ PACKAGE = ROOT / "imgclf"
 # imported, and `import imgclf`, `imgclf --help`, `imgclf list` must not (TensorFlow
 # takes seconds to import; tests/test_cli.py checks it stays out).
 DEFERRED = {
-    "imgclf.nn.affine": "a Keras layer class (imports keras and tensorflow)",
-    "imgclf.nn.layers": "a Keras layer class (imports keras and tensorflow)",
-    "imgclf.nn.determinism": "a Keras callback class and tf.random state (imports both)",
-    "imgclf.training.callbacks": "Keras callback classes (imports keras)",
+    "imgclf._nn.affine": "a Keras layer class (imports keras and tensorflow)",
+    "imgclf._nn.layers": "a Keras layer class (imports keras and tensorflow)",
+    "imgclf._nn.determinism": "a Keras callback class and tf.random state (imports both)",
+    "imgclf._training.callbacks": "Keras callback classes (imports keras)",
 }
 HEAVY_LIBRARIES = ("tensorflow", "keras")
 # (importer, imported): in-function imports of light modules, each with its reason.
 DEFERRED_PAIRS = {
-    ("imgclf.plugins", "imgclf.data.records"): "registration type check; the layers "
+    ("imgclf._plugins", "imgclf._data.records"): "registration type check; the layers "
     "contract's one ignored import (plugins sits below data)",
-    ("imgclf.plugins", "imgclf.tasks"): "beside the one above, in the same check",
+    ("imgclf._plugins", "imgclf._tasks"): "beside the one above, in the same check",
 }
 PUBLIC = {"imgclf", "imgclf.testing", "imgclf.errors"}
 PLUGIN_TESTS = [*ROOT.glob("plugins/*/tests"), *ROOT.glob("examples/*/tests")]
@@ -149,6 +149,17 @@ def test_deferred_modules_are_heavy():
 
 def is_imgclf(module: str) -> bool:
     return module == "imgclf" or module.startswith("imgclf.")
+
+
+def test_internal_modules_are_named_private():
+    """httpx's and pluggy's rule: a module directly in imgclf/ is public only if it
+    is one of the public modules; everything else starts with an underscore."""
+    public_files = {f"{m.split('.')[-1]}.py" for m in PUBLIC - {"imgclf"}}
+    public_files |= {"__init__.py", "__main__.py"}
+    named = [p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()]
+    assert "_runner.py" in named and "testing.py" in named
+    bad = sorted(n for n in named if not n.startswith("_") and n not in public_files)
+    assert not bad, f"internal modules without a leading underscore: {bad}"
 
 
 def test_plugin_tests_import_only_public_modules():

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from imgclf.cli import cli
-from imgclf.data.pipeline import make_dataset
-from imgclf.data.records import Record
+from imgclf._cli import cli
+from imgclf._data.pipeline import make_dataset
+from imgclf._data.records import Record
 from imgclf.testing import make_image
 
 SEEDS = itertools.count(1)

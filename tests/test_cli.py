@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from imgclf import hookimpl
-from imgclf.cli import cli
+from imgclf._cli import cli
 from imgclf.testing import plugin_registered
 
 
@@ -21,7 +21,7 @@ def test_help_and_list_do_not_import_tensorflow():
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from imgclf.cli import cli\n"
+        "from imgclf._cli import cli\n"
         "for args in (['--help'], ['list'], ['plugins'], ['run', '--help']):\n"
         "    r = CliRunner().invoke(cli, args)\n"
         "    assert r.exit_code == 0, r.output\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from imgclf.config import RunConfig, parse_sets, resolve
+from imgclf._config import RunConfig, parse_sets, resolve
 from imgclf.errors import ConfigError
 
 

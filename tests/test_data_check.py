@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import imgclf
-from imgclf.cli import cli
-from imgclf.data.checks import inspect
+from imgclf._cli import cli
+from imgclf._data.checks import inspect
 from imgclf.testing import make_image
 from imgclf.testing import shared_data as real_data
 
@@ -172,14 +172,14 @@ def test_drop_leaked_leaves_the_test_copies_out(tiny, tmp_path):
 
 
 def test_copies_the_run_splits_itself_stay_in_one_split(tiny, tmp_path):
-    from imgclf.runner import prepare_data
+    from imgclf._runner import prepare_data
 
     data = make_data(tmp_path / "set", counts={"dark": 12, "light": 12})
     for cls in ("dark", "light"):
         for i, src in enumerate(sorted((data / cls).iterdir())[:6]):
             shutil.copy(src, data / cls / f"copy{i}.png")
     config = imgclf.make_config("tiny-task", data=data)
-    prepared = prepare_data(config, imgclf.api.get_task("tiny-task"))
+    prepared = prepare_data(config, imgclf._api.get_task("tiny-task"))
     split_of = {}
     for name, part in prepared.splits.items():
         for r in part:

@@ -77,7 +77,7 @@ PLUGIN = textwrap.dedent(
 
 
     if __name__ == "__main__":
-        from imgclf.cli import cli
+        from imgclf._cli import cli
         from imgclf.testing import plugin_registered
 
         with plugin_registered(DetPlugin(), "det-plugin"):
@@ -117,7 +117,7 @@ def files(run_dir):
 
 
 def test_two_runs_with_one_seed_write_the_same_files(det, tmp_path):
-    from imgclf.nn.determinism import find_generators
+    from imgclf._nn.determinism import find_generators
 
     _, data = det
     first, second = run(tmp_path, data), run(tmp_path, data)
@@ -154,8 +154,8 @@ def test_a_run_killed_mid_epoch_and_resumed_writes_the_same_files(det, tmp_path)
 def test_the_flag_the_setting_and_the_test_suite_default(det, monkeypatch):
     from click.testing import CliRunner
 
-    from imgclf.cli import cli
-    from imgclf.cli import run as run_cli
+    from imgclf._cli import cli
+    from imgclf._cli import run as run_cli
 
     seen = []
     monkeypatch.setattr(run_cli.api, "run_config", lambda cfg, *a, **k: seen.append(cfg))
@@ -177,7 +177,7 @@ def test_resume_replays_the_learning_rate_schedule_exactly():
 
     import keras
 
-    from imgclf.training.callbacks import replay_plateau
+    from imgclf._training.callbacks import replay_plateau
 
     def plateau():
         return keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-5)
@@ -205,7 +205,7 @@ def test_an_augmented_batch_depends_on_seed_epoch_and_batch_alone(kind):
     import keras
     import tensorflow as tf
 
-    from imgclf.nn.determinism import batch_augmenter, op_determinism
+    from imgclf._nn.determinism import batch_augmenter, op_determinism
 
     if kind == "keras":
         layer = keras.layers.RandomRotation(0.2, seed=3)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import imgclf
-from imgclf import hookspecs
+from imgclf import _hookspecs as hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def render_cli_help() -> str:
     import click
     from click.testing import CliRunner
 
-    from imgclf.cli import cli
+    from imgclf._cli import cli
 
     out = [
         "# CLI reference",
@@ -199,7 +199,7 @@ def test_commands_in_docs_use_real_commands_and_flags():
     """Every 'imgclf ...' line in a bash block names real (sub)commands and flags."""
     import click
 
-    from imgclf.cli import cli
+    from imgclf._cli import cli
 
     bad = []
     for page in MARKDOWN:

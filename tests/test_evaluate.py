@@ -10,7 +10,7 @@ from rich.console import Console
 
 import imgclf
 from imgclf import TaskSpec, hookimpl
-from imgclf.cli import cli
+from imgclf._cli import cli
 from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 TASK = TaskSpec(

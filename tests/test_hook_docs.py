@@ -8,8 +8,10 @@ import typing
 import pytest
 from click.testing import CliRunner
 
-from imgclf import hookimpl, hookspecs, plugins
-from imgclf.cli import cli
+from imgclf import _hookspecs as hookspecs
+from imgclf import _plugins as plugins
+from imgclf import hookimpl
+from imgclf._cli import cli
 from imgclf.testing import plugin_registered, tiny_model
 
 SPECS = [

@@ -3,7 +3,7 @@
 import json
 
 import imgclf
-from imgclf import plugins
+from imgclf import _plugins as plugins
 
 
 def run(tiny, tmp_path, **kw):

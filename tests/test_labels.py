@@ -1,9 +1,9 @@
 import pytest
 
-from imgclf.data.labels import classes_present, map_labels
-from imgclf.data.records import Record
+from imgclf._data.labels import classes_present, map_labels
+from imgclf._data.records import Record
+from imgclf._tasks import TaskSpec
 from imgclf.errors import DataError
-from imgclf.tasks import TaskSpec
 
 TASK = TaskSpec(
     "emo", ("anger", "happy", "sad"), label_aliases={"happiness": "happy", "angry": "anger"}

@@ -13,7 +13,7 @@ tf = pytest.importorskip("tensorflow")
 
 def _pair(shape, momentum=0.9, **kwargs):
     """Keras' layer and imgclf's, built on ``shape`` with the same random weights."""
-    from imgclf.nn.layers import BatchNormalization
+    from imgclf._nn.layers import BatchNormalization
 
     rng = np.random.default_rng(0)
     ours = BatchNormalization(momentum=momentum, **kwargs)
@@ -59,7 +59,7 @@ def test_without_scale_and_center_and_under_bfloat16():
     ours, theirs = _pair((2, 4, 4, 3), scale=False, center=False)
     x = tf.random.normal((2, 4, 4, 3), seed=4)
     np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True), atol=2e-5)
-    from imgclf.nn.layers import BatchNormalization
+    from imgclf._nn.layers import BatchNormalization
 
     ours = BatchNormalization(dtype="mixed_bfloat16")
     theirs = keras.layers.BatchNormalization(dtype="mixed_bfloat16")
@@ -81,7 +81,7 @@ def test_saved_model_loads_back_with_imgclf_layer(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = imgclf.load_model(path)
-    assert type(loaded.get_layer("b1_bn")).__module__ == "imgclf.nn.layers"
+    assert type(loaded.get_layer("b1_bn")).__module__ == "imgclf._nn.layers"
     images = np.random.default_rng(5).random((3, 8, 8, 3)).astype("float32")
     np.testing.assert_allclose(loaded(images), model(images), atol=1e-6)
 
@@ -95,7 +95,7 @@ def test_conv_bn_relu_has_no_conv_bias_unless_asked():
 
 
 def _affine(**kwargs):
-    from imgclf.nn.affine import RandomFlipRotateTranslate
+    from imgclf._nn.affine import RandomFlipRotateTranslate
 
     return RandomFlipRotateTranslate(**kwargs)
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import imgclf
 from imgclf import TaskSpec, hookimpl
-from imgclf.cli import cli
-from imgclf.prediction.predictors import tflite_runtime
+from imgclf._cli import cli
+from imgclf._prediction.predictors import tflite_runtime
 from imgclf.testing import make_image_folder, plugin_registered, run_tiny, tiny_model
 
 TASK = TaskSpec("lite-task", ("dark", "light"), input_size=32, default_model="lite-cnn")

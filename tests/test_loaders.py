@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from imgclf.data.csv_loader import load_csv
-from imgclf.data.folder import load_folder
+from imgclf._data.csv_loader import load_csv
+from imgclf._data.folder import load_folder
 from imgclf.errors import ConfigError, DataError
 from imgclf.testing import make_image, make_image_folder
 from imgclf.testing import shared_data as real_data

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import imgclf
+from imgclf._training import strategy as dist
 from imgclf.testing import make_image_folder, run_tiny
-from imgclf.training import strategy as dist
 
 WORKER = textwrap.dedent(
     """
@@ -184,7 +184,7 @@ def test_clear_errors(tiny, tmp_path, monkeypatch, settings, env, message):
 def test_cli_flags_reach_the_config(tiny, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from imgclf.cli import cli
+    from imgclf._cli import cli
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     args = ["run", "tiny-task", "--data", str(tiny.data), "--output", str(tmp_path)]

@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 import imgclf
-from imgclf import hookimpl, plugins
-from imgclf.cli import cli
+from imgclf import _plugins as plugins
+from imgclf import hookimpl
+from imgclf._cli import cli
+from imgclf._plugins import PluginWarning
 from imgclf.errors import PluginError
-from imgclf.plugins import PluginWarning
 from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 imgclf_face_emotion = pytest.importorskip("imgclf_face_emotion")
@@ -132,9 +133,9 @@ def test_cli_run_with_qualified_name_trains_face_emotions_alexnet(clash, faces, 
 
 
 def test_task_scoped_augmenter_clash_is_refused(clash):
-    from imgclf.runner import augmenter_name
+    from imgclf._runner import augmenter_name
 
-    task = imgclf.api.get_task("face-emotion")
+    task = imgclf._api.get_task("face-emotion")
     with pytest.raises(PluginError, match="face_emotion and newcomer"):
         clash["augmenters"].get(augmenter_name("paper", task))
     assert augmenter_name("face_emotion:paper", task) == "face_emotion:face-emotion/paper"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import imgclf
 from imgclf import ConfigError, hookimpl
-from imgclf.cli import cli
+from imgclf._cli import cli
 from imgclf.testing import plugin_registered, run_tiny
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from imgclf.data.pipeline import cache_mode, make_dataset
-from imgclf.data.records import Record
+from imgclf._data.pipeline import cache_mode, make_dataset
+from imgclf._data.records import Record
 from imgclf.testing import make_image
 
 
@@ -56,7 +56,7 @@ def test_cache_mode_auto_switches_to_disk_for_large_sets():
 def test_training_order_is_seeded_and_the_shuffle_buffer_is_bounded(tmp_path):
     """Class-grouped records (as loaders list them) give mixed batches from the first
     step, the same for the same seed; the buffer holds at most 64 MiB of pixels."""
-    from imgclf.data.pipeline import permuted, shuffle_buffer
+    from imgclf._data.pipeline import permuted, shuffle_buffer
 
     assert shuffle_buffer(100_000, 128) == 64 * 1024**2 // (128 * 128 * 3) == 1365
     assert shuffle_buffer(100_000, 48) == 9709 and shuffle_buffer(50, 128) == 50

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from imgclf import TaskSpec, hookimpl, hookspecs, plugins
+from imgclf import TaskSpec, hookimpl
+from imgclf import _hookspecs as hookspecs
+from imgclf import _plugins as plugins
+from imgclf._plugins import PluginWarning
 from imgclf.errors import PluginError
-from imgclf.plugins import PluginWarning
 
 
 class FakeDist:

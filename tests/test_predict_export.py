@@ -16,7 +16,7 @@ from rich.console import Console
 
 import imgclf
 from imgclf import TaskSpec, hookimpl
-from imgclf.cli import cli
+from imgclf._cli import cli
 from imgclf.testing import make_image, make_image_folder, plugin_registered
 
 TASK = TaskSpec("px-task", ("dark", "mid", "light"), input_size=16, default_model="aug-cnn")
@@ -178,7 +178,7 @@ def test_export_tflite_agrees_with_keras(runs, quantize, atol):
 
 
 def test_tflite_ops_are_inference_only(runs):
-    from imgclf.prediction.predictors import tflite_interpreter
+    from imgclf._prediction.predictors import tflite_interpreter
 
     path = runs[0].run_dir / "exports" / "model-float32.tflite"
     if not path.exists():

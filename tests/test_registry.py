@@ -1,7 +1,7 @@
 import pytest
 
+from imgclf._registry import Registry
 from imgclf.errors import PluginError
-from imgclf.registry import Registry
 
 
 def test_register_and_get():

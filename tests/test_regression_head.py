@@ -7,7 +7,7 @@ import pytest
 from rich.console import Console
 
 import imgclf
-from imgclf.heads.regression import regression_metrics
+from imgclf._heads.regression import regression_metrics
 
 
 def test_head_units_and_output_activation():
@@ -41,9 +41,9 @@ def test_metrics_of_known_predictions():
 
 
 def test_result_round_trips_through_predictions_csv(tmp_path):
-    from imgclf.files import write_json
-    from imgclf.heads.regression import write_regression_predictions
-    from imgclf.run_folder.artifacts import load_result
+    from imgclf._files import write_json
+    from imgclf._heads.regression import write_regression_predictions
+    from imgclf._run_folder.artifacts import load_result
 
     rng = np.random.default_rng(0)
     t = rng.uniform(-1, 1, (10, 2)).astype("float32")
@@ -60,7 +60,9 @@ def test_result_round_trips_through_predictions_csv(tmp_path):
     again = load_result(tmp_path)
     assert isinstance(again, imgclf.RegressionResult) and again.metrics == result.metrics
     console = Console(file=io.StringIO(), width=120)
-    failed = imgclf.reporting.render(["console", "plots", "json", "html"], again, tmp_path, console)
+    failed = imgclf._reporting.render(
+        ["console", "plots", "json", "html"], again, tmp_path, console
+    )
     assert failed == []
     assert (tmp_path / "plots" / "scatter_arousal.png").is_file()
     assert "CCC" in console.file.getvalue()

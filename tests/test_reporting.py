@@ -16,9 +16,9 @@ from sklearn import metrics as skm
 
 import imgclf
 from imgclf import ModelError, TaskSpec, hookimpl
-from imgclf.cli import cli
-from imgclf.reporting.gradcam import find_target_layer, gradcam_heatmaps
-from imgclf.reporting.plots import PLOTS
+from imgclf._cli import cli
+from imgclf._reporting.gradcam import find_target_layer, gradcam_heatmaps
+from imgclf._reporting.plots import PLOTS
 from imgclf.testing import make_image_folder, plugin_registered, tiny_model
 
 XSS = "<script>alert(1)</script>"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import imgclf
-from imgclf.cli import cli
+from imgclf._cli import cli
 from imgclf.testing import make_image_folder
 
 EPOCHS = 6
@@ -31,7 +31,7 @@ PLUGIN = textwrap.dedent(
     import keras
 
     from imgclf import TaskSpec, hookimpl
-    from imgclf.cli import cli
+    from imgclf._cli import cli
     from imgclf.testing import plugin_registered, tiny_model
 
     TASK = TaskSpec("slow-task", ("dark", "light"), input_size=16, default_model="slow-cnn",
@@ -165,8 +165,8 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
 
 def test_a_tensorflow_image_error_mid_run_becomes_a_data_error(tiny, tmp_path, monkeypatch):
     """A file that slips past the pre-flight (here: the pre-flight is told all is well)."""
-    from imgclf.data.checks import preflight
-    from imgclf.data.checks.inspect import FileInfo
+    from imgclf._data.checks import preflight
+    from imgclf._data.checks.inspect import FileInfo
 
     bad = tiny.data / "dark" / "broken.png"
     bad.write_bytes(b"")

@@ -2,8 +2,8 @@ from collections import Counter
 
 import pytest
 
-from imgclf.data.records import Record
-from imgclf.data.split import check_leakage, split_records
+from imgclf._data.records import Record
+from imgclf._data.split import check_leakage, split_records
 from imgclf.errors import DataError
 
 

@@ -1,0 +1,81 @@
+"""``imgclf export``: a run's model as a SavedModel or a (quantized) TFLite file."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .. import _api as api
+from .._exporting.formats import FORMATS, QUANTIZE
+from .group import cli
+from .tfquiet import import_tensorflow_quietly
+
+
+def comparison_table(comparison: dict) -> Table:
+    table = Table(title=f"Test split ({comparison['n']} images): Keras vs exported")
+    for col in ("metric", "keras", "exported", "difference"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for key, k in comparison["keras"].items():
+        e = comparison["exported"].get(key)
+        if e is not None:
+            table.add_row(key, f"{k:.4f}", f"{e:.4f}", f"{e - k:+.4f}")
+    table.add_row("label agreement", "", f"{comparison['agreement']:.4f}", "")
+    table.add_row("max score difference", "", f"{comparison['max_abs_score_diff']:.2e}", "")
+    return table
+
+
+@cli.command("export")
+@click.argument("model", metavar="MODEL_OR_RUN_DIR")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="tflite", show_default=True)
+@click.option(
+    "--quantize",
+    type=click.Choice(QUANTIZE),
+    default="none",
+    show_default=True,
+    help="TFLite only. int8 calibrates on the run's training images.",
+)
+@click.option("--output", "-o", help="Output file or folder (default: RUN_DIR/exports/...).")
+@click.option("--task", help="Task of a bare .keras file (a run folder names its own).")
+@click.option(
+    "--no-eval", is_flag=True, help="Do not compare with the Keras model on the test split."
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="Load a model with Lambda layers (runs their Python code): trusted files only.",
+)
+def export_cmd(
+    model: str,
+    fmt: str,
+    quantize: str,
+    output: str | None,
+    task: str | None,
+    no_eval: bool,
+    batch_size: int,
+    unsafe: bool,
+) -> None:
+    """Export a run's model for inference: SavedModel, or TFLite (optionally quantized).
+
+    Augmentation, dropout and other training-only parts are not in the exported
+    graph. For a run folder the exported model is evaluated on the run's test
+    split next to the Keras model; both sets of figures go into
+    <exported file>.eval.json. 'imgclf predict' takes the exported file.
+    """
+    import_tensorflow_quietly()
+    console = Console(highlight=False, soft_wrap=True)  # whole paths, never broken
+    exported, comparison = api.export(
+        model, fmt, quantize, output=output, task=task, evaluate=not no_eval,
+        batch_size=batch_size, unsafe=unsafe,
+    )  # fmt: skip
+    mb = exported.size_bytes / 1e6
+    console.print(f"Exported [bold]{escape(str(exported.path))}[/bold] ({fmt}, quantize "
+                  f"{quantize}): {mb:.2f} MB ({exported.size_bytes:,} bytes)")  # fmt: skip
+    if comparison is None:
+        console.print("Not evaluated: no run folder with a test split (or --no-eval).")
+        return
+    console.print(comparison_table(comparison))
+    console.print(f"Exported model run by {comparison['runtime']}.")
+    console.print(f"Written: {escape(comparison['file'])}")

@@ -1,0 +1,82 @@
+"""``imgclf list`` and ``imgclf plugins``: what is installed; no TensorFlow import."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .. import _plugins as plugins
+from .._heads import describe_heads
+from .group import cli
+
+KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
+PIPE_WIDTH = 100_000  # wider than any row: tables fit their content, nothing is cut
+
+
+def _console() -> Console:
+    """A terminal gets tables fitted to its width; a pipe or file gets whole,
+    unwrapped cells whatever COLUMNS says, so grep and scripts see full names."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH)
+
+
+def _describe(kind: str, obj: object) -> str:
+    if kind == "tasks":
+        return (
+            f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
+            f"{obj.head}, default model {obj.default_model}; heads: {describe_heads(obj)}]"
+        ).strip()
+    desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
+    return " ".join(desc.strip().split("\n\n")[0].split())  # the summary, not a cut line
+
+
+@cli.command("list")
+@click.argument("kind", required=False, type=click.Choice(KINDS))
+def list_cmd(kind: str | None) -> None:
+    """List registered tasks, models, datasets, augmenters and reporters."""
+    console = _console()
+    regs = plugins.registries()
+    for k in [kind] if kind else KINDS:
+        table = Table(title=k, title_justify="left")
+        table.add_column("name", style="bold", overflow="fold")
+        table.add_column("from", overflow="fold")
+        table.add_column("description", overflow="fold")
+        for name in regs[k]:
+            obj = regs[k].get(name)
+            table.add_row(name, regs[k].owner(name), _describe(k, obj))
+        clashing = sorted({n.partition(":")[2] for n in regs[k] if ":" in n})
+        if clashing:  # Registry.names() qualifies exactly the names plugins clash on
+            table.caption = (
+                f"{', '.join(clashing)}: registered by more than one plugin; "
+                "use the qualified name <plugin>:<name>."
+            )
+            table.caption_justify = "left"
+        console.print(table)
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list: one object per plugin.")
+def plugins_cmd(as_json: bool) -> None:
+    """List plugins: the distribution that installed each, its hooks and status."""
+    infos = plugins.plugin_infos()
+    if as_json:
+        click.echo(json.dumps([info.to_json() for info in infos], indent=2))
+        return
+    table = Table()
+    for column in ("name", "distribution", "hooks", "status"):
+        table.add_column(column, overflow="fold")  # a narrow terminal folds, never cuts
+    for info in infos:
+        status = "ok" if not info.errors else "[red]broken[/red]: " + escape("; ".join(info.errors))
+        table.add_row(escape(info.name), escape(_distribution(info)), ", ".join(info.hooks), status)
+    _console().print(table)
+
+
+def _distribution(info: plugins.PluginInfo) -> str:
+    """``imgclf-plugin-example 0.1.0``: what pip calls it; ``-`` when registered in code."""
+    if info.distribution is None:
+        return "-" if info.version == "?" else f"- {info.version}"
+    return f"{info.distribution} {info.version}" + (" (built-in)" if info.default else "")

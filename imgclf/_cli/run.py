@@ -1,0 +1,110 @@
+"""``imgclf run``: train and evaluate a model for a task."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from .. import _api as api
+from .._config import STRATEGIES, parse_sets
+from .._run_folder.state import resume_config
+from .group import cli
+from .tfquiet import import_tensorflow_quietly
+
+
+@cli.command("run")
+@click.argument("task")
+@click.option("--model", "-m", help="Model name (see 'imgclf list models').")
+@click.option(
+    "--head",
+    metavar="NAME",
+    help="Output head: 'classes' (default) or one the task declares, e.g. 'va' for "
+    "face-emotion's valence/arousal regression (see 'imgclf list tasks').",
+)
+@click.option("--data", "-d", multiple=True, help="Data folder or CSV; repeat for several.")
+@click.option("--loader", help="Dataset loader (default: detected from --data).")
+@click.option("--epochs", type=int)
+@click.option("--batch-size", type=int)
+@click.option("--lr", type=float, help="Learning rate (Adam).")
+@click.option("--image-size", type=int, help="Square input side in pixels.")
+@click.option("--seed", type=int)
+@click.option("--limit", type=int, help="Use a stratified sample of about N images.")
+@click.option("--class-weight", type=click.Choice(["none", "auto"]))
+@click.option("--augmenter", help="Augmenter for the training split ('none' for none).")
+@click.option(
+    "--report",
+    metavar="LIST",
+    help="Reporters, comma-separated (default: console,plots,json,html; 'none' for none).",
+)
+@click.option("--output", "-o", help="Folder for run folders (default: runs).")
+@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
+@click.option(
+    "--strict", is_flag=True, default=None, help="Fail on unreadable images instead of skipping."
+)
+@click.option(
+    "--allow-leakage",
+    is_flag=True,
+    default=None,
+    help="Continue when an image is copied across splits (the count goes into the report).",
+)
+@click.option(
+    "--drop-leaked",
+    is_flag=True,
+    default=None,
+    help="Leave out val/test images that are exact copies of images in an earlier split.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(STRATEGIES),
+    metavar="NAME",
+    help="tf.distribute strategy: auto (TPU with --set tpu=ADDRESS or TPU_NAME, multi-worker "
+    "when TF_CONFIG names 2+ workers, mirrored with 2+ GPUs), default, mirrored, "
+    "multi-worker or tpu.",
+)
+@click.option(
+    "--mixed-precision",
+    "mixed_precision",
+    flag_value="on",
+    default=None,
+    help="mixed_float16 on GPUs, mixed_bfloat16 on TPUs (refused on a CPU unless "
+    "--set mixed_precision=force).",
+)
+@click.option(
+    "--tensorboard", is_flag=True, default=None, help="Write TensorBoard logs to RUN_DIR/logs."
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    default=None,
+    help="Same seed, same numbers: TensorFlow op determinism and ordered tf.data (a cost on "
+    "GPUs, none measured on a CPU); --resume then repeats the uninterrupted run exactly.",
+)
+@click.option(
+    "--resume",
+    metavar="RUN_DIR",
+    help="Continue an interrupted run from its last completed epoch, with its settings.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.",
+)
+def run_cmd(
+    task: str, config_file: str | None, sets: tuple[str, ...], resume: str | None, **flags
+) -> None:
+    """Train a model for TASK on --data, evaluate it and write a run folder."""
+    overrides = {k: v for k, v in flags.items() if v is not None and v is not False and v != ()}
+    if "data" in overrides:
+        overrides["data"] = list(overrides["data"])
+    if str(overrides.get("report", "")).strip().casefold() == "none":
+        overrides["report"] = []
+    overrides.update(parse_sets(list(sets)))
+    if resume:
+        cfg = resume_config(resume, task, config_file, overrides)
+    else:
+        cfg = api.make_config(task, config_file=config_file, **overrides)
+    import_tensorflow_quietly()
+    result = api.run_config(cfg, Console(), resume=resume)
+    Console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")

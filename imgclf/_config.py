@@ -1,0 +1,252 @@
+"""RunConfig: every setting of a run, resolved defaults < task < file < flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._options import unknown_dotted
+from .errors import ConfigError, did_you_mean
+
+STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")  # training/strategy.py
+MIXED_PRECISION = ("off", "on", "force", "bfloat16")
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HEAD_THRESHOLD_WORDS = ("youden",)
+#: ``IMGCLF_DETERMINISTIC=1`` makes ``deterministic`` default to true (the test suite
+#: sets it in conftest.py); a file or flag still decides.
+DETERMINISTIC_ENV = "IMGCLF_DETERMINISTIC"
+
+
+def deterministic_default() -> bool:
+    """``deterministic``'s default: what ``IMGCLF_DETERMINISTIC`` says (1/true/yes/on)."""
+    return os.environ.get(DETERMINISTIC_ENV, "").strip().casefold() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class RunConfig:
+    """The resolved settings of one run; saved as ``config.json`` in the run folder."""
+
+    task: str
+    model: str | None = None
+    head: str = "classes"
+    data: list[str] = field(default_factory=list)
+    loader: str | None = None
+    loader_options: dict[str, Any] = field(default_factory=dict)
+    label_map: dict[str, str] = field(default_factory=dict)
+    drop_unknown_labels: bool = False
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-3
+    image_size: int | None = None
+    seed: int = 42
+    output: str = "runs"
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    limit: int | None = None
+    patience: int = 5
+    lr_schedule: str = "plateau"
+    monitor: str = "val_loss"
+    class_weight: str = "none"
+    augmenter: str | None = None
+    augmenter_options: dict[str, Any] = field(default_factory=dict)
+    cache: str = "auto"
+    report: list[str] = field(default_factory=lambda: ["console", "plots", "json", "html"])
+    threshold: float | str = 0.5
+    strict: bool = False
+    allow_leakage: bool = False
+    drop_leaked: bool = False
+    strategy: str = "auto"
+    tpu: str | None = None
+    mixed_precision: str = "off"
+    tensorboard: bool = False
+    deterministic: bool = field(default_factory=deterministic_default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_DICT_FIELDS = {
+    "loader": "loader_options",
+    "augmenter": "augmenter_options",
+    "label_map": "label_map",
+}
+_CHOICES = {
+    "lr_schedule": ("plateau", "none"),
+    "monitor": ("val_loss", "val_accuracy"),
+    "class_weight": ("none", "auto"),
+    "cache": ("auto", "memory", "disk", "none"),
+    "strategy": STRATEGIES,
+    "mixed_precision": MIXED_PRECISION,
+}
+#: Spellings of a choice: ``--set mixed_precision=true`` (or TOML ``true``) means "on".
+_SYNONYMS = {
+    "mixed_precision": {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off",
+                        "no": "off", "none": "off"},
+}  # fmt: skip
+
+
+#: Settings where 'none' is a value ('--augmenter none' switches augmentation off),
+#: not "unset" (which would fall back to the task's default).
+_NONE_IS_A_NAME = frozenset({"augmenter"})
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(RunConfig)]
+
+
+def _types() -> dict[str, Any]:
+    return typing.get_type_hints(RunConfig)
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Convert a string (or TOML value) to the field's type, or raise ConfigError."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    is_optional = type(None) in typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    words = ("null", "") if key in _NONE_IS_A_NAME else ("none", "null", "")
+    if isinstance(value, str) and is_optional and value.casefold() in words:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        for a in args:
+            try:
+                return _coerce(key, value, a)
+            except ConfigError:
+                continue
+        raise ConfigError(f"Invalid value for {key!r}: received {value!r}.")
+    if origin is list:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            return [str(v) for v in value]
+    if origin is dict:
+        if isinstance(value, dict):
+            return dict(value)
+        raise ConfigError(f"{key!r} takes a table; received {value!r}.")
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            s = str(value).casefold()
+            if s in ("1", "true", "yes", "on"):
+                return True
+            if s in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if hint is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is str:
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    else:
+        return value
+    name = getattr(hint, "__name__", str(hint))
+    raise ConfigError(f"{key!r} takes a {name}; received {value!r}.")
+
+
+def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
+    """Merge ``settings`` (flat keys; ``loader.x``/``label_map.x`` allowed) into values."""
+    hints = _types()
+    for key, value in settings.items():
+        head, _, rest = key.partition(".")
+        if rest and head in _DICT_FIELDS:
+            values.setdefault(_DICT_FIELDS[head], {})
+            values[_DICT_FIELDS[head]] = {**values[_DICT_FIELDS[head]], rest: value}
+            continue
+        if key in ("loader", "augmenter") and isinstance(value, dict):  # TOML tables
+            field_name = _DICT_FIELDS[key]
+            values[field_name] = {**values.get(field_name, {}), **value}
+            continue
+        if rest and key not in hints:
+            raise unknown_dotted(key, where, _DICT_FIELDS, values.get("model"))
+        if key not in hints or key == "task":
+            raise ConfigError(
+                f"Unknown setting {key!r} in {where}.{did_you_mean(key, field_names())} "
+                f"Settings: {', '.join(n for n in field_names() if n != 'task')}."
+            )
+        value = _coerce(key, value, hints[key])
+        values[key] = _SYNONYMS.get(key, {}).get(str(value).casefold(), value)
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """``["a=1", "loader.x=y"]`` -> dict; a pair without '=' is an error."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set takes KEY=VALUE; received {pair!r}.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {str(p)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {str(p)!r} is not valid TOML: {exc}.") from None
+
+
+def resolve(
+    task: str,
+    task_defaults: dict[str, Any] | None = None,
+    file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Build a RunConfig: defaults < task defaults < file < overrides, then validate."""
+    values: dict[str, Any] = {}
+    apply(values, dict(task_defaults or {}), f"task {task!r} defaults")
+    if file:
+        apply(values, load_toml(file), str(file))
+    apply(values, {k: v for k, v in (overrides or {}).items() if v is not None}, "options")
+    config = RunConfig(task=task, **values)
+    validate(config)
+    return config
+
+
+def validate(c: RunConfig) -> None:
+    """Range checks that no type can express."""
+    for key in ("epochs", "batch_size", "patience"):
+        if getattr(c, key) < 1:
+            raise ConfigError(f"{key} must be a positive whole number; received {getattr(c, key)}.")
+    for key in ("image_size", "limit"):
+        v = getattr(c, key)
+        if v is not None and v < 1:
+            raise ConfigError(f"{key} must be a positive whole number; received {v}.")
+    if c.image_size is not None and c.image_size < 8:
+        raise ConfigError(f"image_size must be at least 8 pixels; received {c.image_size}.")
+    if not c.lr > 0:
+        raise ConfigError(f"lr (learning rate) must be above 0; received {c.lr}.")
+    for key in ("val_fraction", "test_fraction"):
+        if not 0 <= getattr(c, key) < 0.9:
+            raise ConfigError(f"{key} must be in [0, 0.9); received {getattr(c, key)}.")
+    for key, choices in _CHOICES.items():
+        if getattr(c, key) not in choices:
+            raise ConfigError(
+                f"{key} must be one of {', '.join(choices)}; received {getattr(c, key)!r}."
+                f"{did_you_mean(getattr(c, key), choices)}"
+            )
+    t = c.threshold
+    if (
+        isinstance(t, str)
+        and t not in HEAD_THRESHOLD_WORDS
+        or (isinstance(t, float) and not 0 < t < 1)
+    ):
+        raise ConfigError(f"threshold must be in (0, 1) or 'youden'; received {t!r}.")

@@ -1,0 +1,57 @@
+"""Figures of the training history (any head) and the Plot record every figure has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._heads.classification import EvaluationResult
+from .common import pyplot
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure: its file under ``plots/``, a title and caption (for report.html)."""
+
+    file: str
+    title: str
+    caption: str
+    draw: Callable[[EvaluationResult, Path], Any]
+
+
+def history_figure(result: EvaluationResult, key: str, label: str) -> Any:
+    """Train and validation ``key`` per epoch, the best (saved) epoch marked; None without
+    history."""
+    h = result.history or {}
+    series = [(key, "train", "-o"), (f"val_{key}", "validation", "-s")]
+    if not any(h.get(k) for k, _, _ in series):
+        return None
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = pyplot().subplots(figsize=(7, 4.2))
+    for k, name, style in series:
+        if h.get(k):
+            ax.plot(range(1, len(h[k]) + 1), h[k], style, ms=4, label=name)
+    val_loss = h.get("val_loss") or []
+    if len(val_loss) > 1:
+        best = int(np.nanargmin(val_loss)) + 1
+        ax.axvline(best, color="grey", ls=":", lw=1, label=f"best epoch ({best}, saved)")
+    ax.set(xlabel="epoch", ylabel=label, title=f"{label.capitalize()} per epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    return fig
+
+
+def draw_loss(result: EvaluationResult, run_dir: Path) -> Any:
+    """Training and validation loss per epoch."""
+    return history_figure(result, "loss", "loss")
+
+
+def draw_accuracy(result: EvaluationResult, run_dir: Path) -> Any:
+    """Training and validation accuracy per epoch."""
+    return history_figure(result, "accuracy", "accuracy")

@@ -1,0 +1,178 @@
+"""Keras callbacks that keep a run folder consistent when training stops at any moment.
+
+``BestCheckpoint`` and ``HistoryWriter`` write ``model.keras`` and ``history.csv``
+to a temporary file and rename it, so a kill never leaves half a file.
+``ResumeSeed`` runs after ``BackupAndRestore`` has restored a run: it trims the
+history to the epochs the backup holds, gives early stopping and the checkpoint the
+best validation loss seen before the interruption, and replays the learning-rate
+schedule over those epochs, so the resumed run continues as the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from .._files import write_csv
+from .._run_folder.artifacts import history_rows
+
+
+def higher_is_better(monitor: str) -> bool:
+    """Keras' 'auto' mode: accuracy-like metrics are maximised, the rest minimised."""
+    return "acc" in monitor or monitor.endswith("auc")
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Save the model when ``monitor`` improves, atomically (temporary file, rename)."""
+
+    def __init__(self, path: Path, monitor: str = "val_loss") -> None:
+        super().__init__()
+        self.path, self.monitor = Path(path), monitor
+        self.sign = -1.0 if higher_is_better(monitor) else 1.0
+        self.best = self.sign * math.inf
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        current = (logs or {}).get(self.monitor)
+        if current is None or not self.sign * float(current) < self.sign * self.best:
+            return
+        self.best = float(current)
+        tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix}")
+        try:
+            self.model.save(tmp)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+class HistoryWriter(keras.callbacks.Callback):
+    """``history.csv`` as CSVLogger writes it (epoch, then sorted keys), rewritten
+    atomically after every epoch; an epoch run again replaces its old row."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.rows: list[dict[str, Any]] = []
+        self.keys: list[str] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        row = {"epoch": epoch, **{k: _value(logs.get(k, "NA")) for k in self.keys}}
+        self.rows = [r for r in self.rows if int(r["epoch"]) < epoch] + [row]
+        self.write()
+
+    def write(self) -> None:
+        keys = self.keys or []
+        write_csv(self.path, ["epoch", *keys], ([r.get(k, "NA") for k in ["epoch", *keys]]
+                                                 for r in self.rows))  # fmt: skip
+
+    def history(self) -> dict[str, list[float]]:
+        """Every epoch's logs (also those before a resume), as ``History.history``."""
+        out: dict[str, list[float]] = {k: [] for k in self.keys or []}
+        for r in self.rows:
+            for k in out:
+                try:
+                    out[k].append(float(r.get(k, "nan")))
+                except ValueError:
+                    out[k].append(math.nan)
+        return out
+
+
+def _value(v: Any) -> Any:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+class EpochState(keras.callbacks.Callback):
+    """Record the last completed epoch in ``state.json`` (after the backup is saved)."""
+
+    def __init__(self, state: Any) -> None:
+        super().__init__()
+        self.state = state
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.state.update(last_epoch=epoch + 1)
+
+
+def best_so_far(rows: list[dict[str, str]], monitor: str) -> tuple[float, int]:
+    """(best value of ``monitor``, its epoch index) over history rows."""
+    sign = -1.0 if higher_is_better(monitor) else 1.0
+    values = [_value(r.get(monitor)) for r in rows]
+    values = [v if isinstance(v, float) and not math.isnan(v) else sign * math.inf for v in values]
+    i = min(range(len(values)), key=lambda j: sign * values[j])
+    return values[i], i
+
+
+class ResumeSeed(keras.callbacks.Callback):
+    """After BackupAndRestore: trim history, seed best/wait of the other callbacks."""
+
+    def __init__(self, history: HistoryWriter, others: list[Any]) -> None:
+        super().__init__()
+        self.history_writer, self.others = history, others
+        self.resumed_from = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        start = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        rows = [r for r in history_rows(self.history_writer.path) if int(r["epoch"]) < start]
+        self.resumed_from = start
+        if not start or not rows:
+            return
+        w = self.history_writer
+        w.rows, w.keys = rows, [k for k in rows[0] if k != "epoch"]
+        w.write()
+        for cb in self.others:
+            best, best_epoch = best_so_far(rows, cb.monitor)
+            wait = start - 1 - best_epoch
+            if isinstance(cb, BestCheckpoint):
+                cb.best = best
+            elif isinstance(cb, keras.callbacks.EarlyStopping):
+                cb.best, cb.wait, cb.best_epoch = best, wait, best_epoch
+        lr = _value(rows[-1].get("learning_rate"))
+        for cb in self.others:
+            if isinstance(cb, keras.callbacks.ReduceLROnPlateau):
+                lr = replay_plateau(cb, rows, self.model)
+        if isinstance(lr, float) and self.model.optimizer is not None:
+            self.model.optimizer.learning_rate = lr
+
+
+class _StandInOptimizer:
+    """Holds a learning rate rounded to float32, as the optimizer's variable does."""
+
+    def __init__(self) -> None:
+        self._lr = np.float32(0)
+
+    @property
+    def learning_rate(self) -> np.float32:
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._lr = np.float32(value)
+
+
+def replay_plateau(cb: Any, rows: list[dict[str, str]], model: Any) -> float | None:
+    """Run ReduceLROnPlateau's own epoch-end logic over the epochs before a resume (its
+    min_delta, waits and cuts, exactly) on a stand-in optimizer; return the learning
+    rate the next epoch trains with (None when the history has none)."""
+    optimizer = _StandInOptimizer()
+    real = cb.model
+    cb.set_model(types.SimpleNamespace(optimizer=optimizer, metrics=getattr(model, "metrics", [])))
+    try:
+        for i, row in enumerate(rows):
+            logs = {k: _value(v) for k, v in row.items() if k != "epoch"}
+            if not isinstance(logs.get("learning_rate"), float):
+                return None
+            optimizer.learning_rate = logs["learning_rate"]  # what epoch i trained with
+            cb.on_epoch_end(i, logs)
+    finally:
+        cb.set_model(real)
+    return float(optimizer.learning_rate)
