@@ -15,7 +15,6 @@ from rich.console import Console
 from . import _heads as heads
 from . import _plugins as plugins
 from ._config import RunConfig
-from ._data import labels as labelmap
 from ._data.checks.preflight import (
     Preflight,
     check_split_copies,
@@ -99,27 +98,25 @@ class PreparedData:
 
 
 def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = None) -> PreparedData:
-    """Records mapped onto the task's classes, limited, checked (data/checks/), split."""
+    """Records mapped onto the task's classes, limited, checked (data/checks/), split;
+    what depends on the head's kind comes from ``HEADS`` (heads/)."""
     head = heads.select_head(config, task)
-    regression = head.kind == "regression"
+    kind = kind_of(head.kind)
     records, skipped, notes = load_records(config, task)
-    if regression:
-        records = heads.with_targets(records, head, skipped, config)
+    records = kind.keep(records, head, skipped, config)
     records = limit_records(records, config.limit, config.seed)
     records, checks = preflight(records, config.strict, console)
     if checks.unreadable:
         skipped["unreadable image"] += len(checks.unreadable)
-    classes = (
-        heads.run_classes(records, task) if regression else labelmap.classes_present(records, task)
-    )
+    classes = kind.classes(records, task)
     splits = split_records(
-        records, config.seed, config.val_fraction, config.test_fraction, not regression
+        records, config.seed, config.val_fraction, config.test_fraction, kind.has_classes
     )
     for name in ("train", "val"):
         if not splits[name]:
             raise DataError(f"The {name} split is empty; add data or change the fractions.")
     missing = sorted({r.label for r in splits["test"]} - {r.label for r in splits["train"]})
-    if missing and not regression:
+    if missing and kind.has_classes:
         raise DataError(
             f"Class(es) {', '.join(missing)} occur in test but not in train; the model could "
             "never predict them. Add training images of them or leave them out with "
@@ -127,9 +124,7 @@ def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = No
         )
     check_split_copies(splits, checks, config.allow_leakage, config.drop_leaked)
     notes += notes_for(checks)
-    if not regression:
-        head = task.head_for(classes)
-    return PreparedData(splits, classes, skipped, notes, checks, head)
+    return PreparedData(splits, classes, skipped, notes, checks, kind.head_for(head, task, classes))
 
 
 def data_summary(data: PreparedData) -> dict[str, Any]:
@@ -196,7 +191,7 @@ def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: in
         "head": data.head.kind,
         "head_name": config.head,
         "classes": list(data.classes),
-        **({"targets": list(data.head.targets)} if data.head.kind == "regression" else {}),
+        **kind_of(data.head.kind).saved(data.head),
         "references": heads.references_for(config, task),
         "data_summary": data_summary(data),
         "versions": versions(),
@@ -256,7 +251,7 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
                       augmenter_for(config, run.task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
-    y_train = None if head.kind == "regression" else pipes.labels("train")
+    y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
     epochs = epoch_range(run.run_dir, config.epochs)
     model, history = train(
         run, lambda: builder((size, size, 3), head), pipes.ds("train", True, epochs),

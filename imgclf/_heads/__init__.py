@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._config import RunConfig
+from .._data import labels as labelmap
 from .._data.records import Record
 from .._data.sources import pick_loader
 from .._tasks import CLASS_HEAD, Head, TaskSpec
@@ -109,9 +110,23 @@ def references_for(config: RunConfig, task: TaskSpec) -> list[dict[str, Any]]:
 
 @dataclasses.dataclass(frozen=True)
 class HeadKind:
-    """What differs between head kinds once a model is trained: how its test split is
-    predicted, its predictions.csv, and how a finished folder's result is read back."""
+    """What differs between head kinds, so the runner never branches on one.
 
+    Before training: ``keep`` (the records the head can learn from), ``classes`` (the
+    run's classes), ``has_classes`` (stratified splits, class weights and every
+    class of test seen in train), ``head_for`` (the head the model ends with) and
+    ``saved`` (what config.json adds). Training: ``loss`` and ``metrics``. After:
+    how the test split is predicted, its predictions.csv, and how a finished
+    folder's result is read back.
+    """
+
+    keep: Callable[[list[Record], Head, Counter, RunConfig], list[Record]]
+    classes: Callable[[list[Record], TaskSpec], tuple[str, ...]]
+    has_classes: bool
+    head_for: Callable[[Head, TaskSpec, tuple[str, ...]], Head]
+    saved: Callable[[Head], dict[str, Any]]
+    loss: Callable[[Head], str]
+    metrics: Callable[[], list[Any]]
     predict_test: Callable[..., Any]
     write_predictions: Callable[[Path, Any], None]
     load_result: Callable[[Path, dict[str, Any], dict], Any]
@@ -119,14 +134,30 @@ class HeadKind:
 
 HEADS = {
     "classes": HeadKind(
-        classification.predict_test,
-        classification.write_predictions,
-        classification.load_classification_result,
+        keep=lambda records, head, skipped, config: records,
+        classes=labelmap.classes_present,
+        has_classes=True,
+        head_for=lambda head, task, classes: task.head_for(classes),
+        saved=lambda head: {},
+        loss=lambda head: (
+            "binary_crossentropy" if head.kind == "sigmoid" else "sparse_categorical_crossentropy"
+        ),
+        metrics=lambda: ["accuracy"],
+        predict_test=classification.predict_test,
+        write_predictions=classification.write_predictions,
+        load_result=classification.load_classification_result,
     ),
     "regression": HeadKind(
-        regression.predict_test,
-        regression.write_regression_predictions,
-        regression.load_regression_result,
+        keep=with_targets,
+        classes=run_classes,
+        has_classes=False,
+        head_for=lambda head, task, classes: head,
+        saved=lambda head: {"targets": list(head.targets)},
+        loss=lambda head: "mean_squared_error",
+        metrics=regression.training_metrics,
+        predict_test=regression.predict_test,
+        write_predictions=regression.write_regression_predictions,
+        load_result=regression.load_regression_result,
     ),
 }
 """Head kind -> HeadKind; ``softmax`` and ``sigmoid`` heads are both ``classes``."""

@@ -154,3 +154,11 @@ def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> RegressionR
         classes=tuple(head.targets), head="regression", paths=[r.path for r in test],
         history=history, config=saved.config, data_summary=saved.config["data_summary"],
     )  # fmt: skip
+
+
+def training_metrics() -> list[Any]:
+    """RMSE with all targets pooled, shown while training; the per-target figures
+    come from the evaluation."""
+    import keras
+
+    return [keras.metrics.RootMeanSquaredError(name="rmse")]

@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 
 from .._config import RunConfig
+from .._heads import kind_of
 from .._run_folder.run import Run
 from .._tasks import Head
 from ..errors import ConfigError
@@ -36,23 +37,18 @@ def pick_strategy(config: RunConfig | None = None) -> Any:
 
 
 def loss_for(head: Head) -> str:
-    """Cross-entropy for class heads; mean squared error for a regression head."""
-    if head.kind == "regression":
-        return "mean_squared_error"
-    return "binary_crossentropy" if head.kind == "sigmoid" else "sparse_categorical_crossentropy"
+    """The head kind's loss: cross-entropy for class heads, MSE for regression."""
+    return kind_of(head.kind).loss(head)
 
 
 def compile_model(model: Any, head: Head, lr: float) -> Any:
-    """Adam with the head's loss; accuracy for class heads, RMSE (all targets pooled)
-    for a regression head (the per-target figures come from the evaluation)."""
+    """Adam with the head kind's loss and metrics (``HEADS``, heads/)."""
     import keras
 
-    if head.kind == "regression":
-        metrics: list[Any] = [keras.metrics.RootMeanSquaredError(name="rmse")]
-    else:
-        metrics = ["accuracy"]
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss_for(head), metrics=metrics
+        optimizer=keras.optimizers.Adam(learning_rate=lr),
+        loss=loss_for(head),
+        metrics=kind_of(head.kind).metrics(),
     )
     return model
 
@@ -171,7 +167,7 @@ def train(
     model, strategy = build_distributed(config, build, head, console)
     train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
     weights = None
-    if config.class_weight == "auto" and y_train is not None and head.kind != "regression":
+    if config.class_weight == "auto" and y_train is not None and kind_of(head.kind).has_classes:
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
     steps = steps_per_epoch or (int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0
                                 else None)  # fmt: skip
