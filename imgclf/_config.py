@@ -71,6 +71,14 @@ class RunConfig:
     mixed_precision: str = "off"
     tensorboard: bool = False
     deterministic: bool = field(default_factory=deterministic_default)
+    # Fine-tuning a pretrained backbone (training/phases.py): epochs of phase 1 (the
+    # new head on the frozen backbone), the blocks phase 2 unfreezes (``all`` or the
+    # top N) and its learning rate as a fraction of ``lr`` (the Keras guide's 1e-5
+    # after 1e-3).
+    weights: str | None = None
+    frozen_epochs: int = 5
+    unfreeze: int | str = "all"
+    finetune_lr_factor: float = 0.01
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -243,6 +251,14 @@ def validate(c: RunConfig) -> None:
                 f"{key} must be one of {', '.join(choices)}; received {getattr(c, key)!r}."
                 f"{did_you_mean(getattr(c, key), choices)}"
             )
+    if c.frozen_epochs < 0:
+        raise ConfigError(f"frozen_epochs must be 0 or more; received {c.frozen_epochs}.")
+    if not (c.unfreeze == "all" or isinstance(c.unfreeze, int) and c.unfreeze >= 1):
+        raise ConfigError(
+            f"unfreeze takes 'all' or a number of blocks (1 or more); received {c.unfreeze!r}."
+        )
+    if not 0 < c.finetune_lr_factor <= 1:
+        raise ConfigError(f"finetune_lr_factor must be in (0, 1]; received {c.finetune_lr_factor}.")
     t = c.threshold
     if (
         isinstance(t, str)

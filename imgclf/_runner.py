@@ -242,9 +242,8 @@ def execute(
 def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     """Seed, build the pipelines and the model, train: (model, history, pipelines).
     Every head trains here; class weights only for a class head. The training data
-    holds the epochs still to run, from the backup's epoch on (determinism.py)."""
-    from ._nn.determinism import epoch_range
-
+    of each phase holds the epochs still to run, from the backup's epoch on
+    (determinism.py, training/phases.py)."""
     config, data = run.config, run.data
     head, size = data.head, run.saved.image_size
     set_seeds(config.seed)
@@ -252,11 +251,11 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
                       augmenter_for(config, run.task))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
-    epochs = epoch_range(run.run_dir, config.epochs)
     model, history = train(
-        run, lambda: builder((size, size, 3), head), pipes.ds("train", True, epochs),
+        run, lambda: builder((size, size, 3), head), lambda epochs: pipes.ds("train", True, epochs),
         pipes.ds("val"), y_train=y_train, extra_callbacks=plugins.callbacks_for(config),
-        epochs=epochs, steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
+        steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
+        blocks=getattr(builder, "blocks", None),
     )  # fmt: skip
     run.state.update(trained=True)
     return model, history, pipes

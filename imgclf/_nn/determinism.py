@@ -176,7 +176,9 @@ class EpochSeeds(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.gens = find_generators(self.model)
-        initial = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        initial = getattr(self.model, "_initial_epoch", None)  # set by a restored backup
+        if initial is None:
+            return
         if self.epochs and initial < self.epochs[1] and initial != self.epochs[0]:
             raise ConfigError(
                 f"The backup continues at epoch {initial + 1} but the training data starts "

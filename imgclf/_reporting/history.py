@@ -36,6 +36,11 @@ def history_figure(result: EvaluationResult, key: str, label: str) -> Any:
     for k, name, style in series:
         if h.get(k):
             ax.plot(range(1, len(h[k]) + 1), h[k], style, ms=4, label=name)
+    phase = h.get("phase") or []
+    for epoch in range(1, len(phase)):
+        if phase[epoch] != phase[epoch - 1]:  # fine-tuning starts (training/phases.py)
+            ax.axvline(epoch + 0.5, color="tab:green", ls="--", lw=1,
+                       label=f"phase {int(phase[epoch])} starts")  # fmt: skip
     val_loss = h.get("val_loss") or []
     if len(val_loss) > 1:
         best = int(np.nanargmin(val_loss)) + 1

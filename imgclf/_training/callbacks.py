@@ -113,35 +113,60 @@ def best_so_far(rows: list[dict[str, str]], monitor: str) -> tuple[float, int]:
 
 
 class ResumeSeed(keras.callbacks.Callback):
-    """After BackupAndRestore: trim history, seed best/wait of the other callbacks."""
+    """After BackupAndRestore: trim history, seed best/wait of the other callbacks.
+
+    ``phase_start``: the first epoch of the phase this fit trains (phases.py). The
+    checkpoint's best counts every earlier epoch; early stopping and the plateau
+    schedule only the phase's own, since phase 2 starts with a fresh optimizer.
+    """
 
     def __init__(self, history: HistoryWriter, others: list[Any]) -> None:
         super().__init__()
         self.history_writer, self.others = history, others
         self.resumed_from = 0
+        self.phase_start = 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        start = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        restored = getattr(self.model, "_initial_epoch", None)
+        start = int(restored or 0) or self.phase_start
         rows = [r for r in history_rows(self.history_writer.path) if int(r["epoch"]) < start]
-        self.resumed_from = start
+        self.resumed_from = max(self.resumed_from, int(restored or 0))
         if not start or not rows:
             return
         w = self.history_writer
         w.rows, w.keys = rows, [k for k in rows[0] if k != "epoch"]
         w.write()
+        phase_rows = [r for r in rows if int(r["epoch"]) >= self.phase_start]
         for cb in self.others:
-            best, best_epoch = best_so_far(rows, cb.monitor)
-            wait = start - 1 - best_epoch
+            chosen = rows if isinstance(cb, BestCheckpoint) else phase_rows
+            if not chosen:
+                continue
+            best, best_at = best_so_far(chosen, cb.monitor)
             if isinstance(cb, BestCheckpoint):
                 cb.best = best
             elif isinstance(cb, keras.callbacks.EarlyStopping):
-                cb.best, cb.wait, cb.best_epoch = best, wait, best_epoch
-        lr = _value(rows[-1].get("learning_rate"))
+                cb.best, cb.wait = best, len(chosen) - 1 - best_at
+                cb.best_epoch = int(chosen[best_at]["epoch"])
+        if not phase_rows:
+            return  # a phase's first epoch trains at the rate it was compiled with
+        lr = _value(phase_rows[-1].get("learning_rate"))
         for cb in self.others:
             if isinstance(cb, keras.callbacks.ReduceLROnPlateau):
-                lr = replay_plateau(cb, rows, self.model)
+                lr = replay_plateau(cb, phase_rows, self.model)
         if isinstance(lr, float) and self.model.optimizer is not None:
             self.model.optimizer.learning_rate = lr
+
+
+class PhaseColumn(keras.callbacks.Callback):
+    """Adds ``phase`` to every epoch's logs (history.csv) in a run with phases."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.number = 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["phase"] = self.number
 
 
 class _StandInOptimizer:

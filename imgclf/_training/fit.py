@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from .._heads import kind_of
 from .._run_folder.run import Run
 from .._tasks import Head
 from ..errors import ConfigError
+from . import phases
 from . import strategy as dist
 from .progress import progress_callback
 from .strategy import gpu_count, shard_by_data, strategy_for
@@ -84,16 +88,17 @@ def make_callbacks(
     steps: int | None,
     extra: Sequence[Any],
     state: Any = None,
-    epochs: tuple[int, int] | None = None,
+    multi_phase: bool = False,
 ) -> list[Any]:
-    """Callbacks in the order they must run at an epoch's end: the schedule logs the
-    learning rate, the checkpoint and history are written, then the backup, then
-    ``state.json`` says the epoch is complete (see callbacks.py, faults.py).
-    ``EpochSeeds`` runs after the backup is restored (``epochs``: determinism.py)."""
+    """Callbacks in the order they must run at an epoch's end: the phase number is
+    logged, the schedule logs the learning rate, the checkpoint and history are
+    written, then the backup, then ``state.json`` says the epoch is complete (see
+    callbacks.py, faults.py). ``EpochSeeds`` runs after the backup is restored
+    (determinism.py). ``fit_phase`` tells them each phase's epochs."""
     import keras
 
     from .._nn.determinism import EpochSeeds
-    from .callbacks import BestCheckpoint, EpochState, HistoryWriter, ResumeSeed
+    from .callbacks import BestCheckpoint, EpochState, HistoryWriter, PhaseColumn, ResumeSeed
 
     schedule = []
     if config.lr_schedule == "plateau":
@@ -113,13 +118,14 @@ def make_callbacks(
         require_tensorboard()
         board = [keras.callbacks.TensorBoard(str(run_dir / "logs"))]
     return [
+        *([PhaseColumn()] if multi_phase else []),
         *schedule,
         early,
         checkpoint,
         history,
         backup,
         ResumeSeed(history, [*schedule, early, checkpoint]),
-        EpochSeeds(config.seed, epochs),
+        EpochSeeds(config.seed),
         *([EpochState(state)] if state is not None else []),
         *board,
         progress_callback(console, config.epochs, steps),
@@ -129,8 +135,9 @@ def make_callbacks(
 
 def build_distributed(
     config: RunConfig, build: Callable[[], Any], head: Head, console: Console
-) -> tuple[Any, Any]:
-    """``build()`` compiled under the run's strategy and dtype policy: (model, strategy).
+) -> tuple[Any, Any, Any]:
+    """``build()`` compiled under the run's strategy and dtype policy: (model,
+    strategy, policy).
 
     Variables must be created inside the strategy's scope to be mirrored, and layers
     take the dtype policy that is global while they are built (strategy.py).
@@ -142,44 +149,97 @@ def build_distributed(
         console.print(line)
     with dist.dtype_policy(policy), strategy.scope():
         model = compile_model(build(), head, config.lr)
-    return dist.fit_ready(model, strategy), strategy
+    return dist.fit_ready(model, strategy), strategy, policy
 
 
 def train(
     run: Run,
     build: Callable[[], Any],
-    train_ds: Any,
+    train_data: Callable[[tuple[int, int]], Any],
     val_ds: Any,
     y_train: np.ndarray | None = None,
     extra_callbacks: Sequence[Any] = (),
-    epochs: tuple[int, int] | None = None,
     steps_per_epoch: int | None = None,
+    blocks: Callable[[Any], list[list[str]]] | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Build ``build()`` (the model for ``run``'s head) under the strategy, fit, and
-    return (model, history); checkpoints, history and backup go to ``run.run_dir``.
+    """Build ``build()`` (the model for ``run``'s head) under the strategy, fit it in
+    its phases (phases.py), and return (model, history); checkpoints, history and
+    backup go to ``run.run_dir``.
 
-    A run folder holding a backup (an interrupted run) continues from its last
-    completed epoch; the best checkpoint over all epochs is the model returned.
-    ``epochs`` (start, stop) and ``steps_per_epoch``: ``train_ds`` holds the batches
-    of those epochs in a row (``make_dataset(epochs=...)``), read by one iterator.
+    ``train_data((start, stop))``: the training batches of epochs [start, stop) in
+    a row (``make_dataset(epochs=...)``), read by one iterator with
+    ``steps_per_epoch`` steps per epoch. A run folder holding a backup (an
+    interrupted run) continues from its last completed epoch, after the last
+    finished phase; the best checkpoint over all epochs is the model returned.
+    ``blocks(model)``: the backbone's layers grouped into blocks, for ``unfreeze``.
     """
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
-    model, strategy = build_distributed(config, build, head, console)
-    train_ds, val_ds = shard_by_data(train_ds), shard_by_data(val_ds)
+    model, strategy, policy = build_distributed(config, build, head, console)
+    val_ds = shard_by_data(val_ds)
     weights = None
     if config.class_weight == "auto" and y_train is not None and kind_of(head.kind).has_classes:
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
-    steps = steps_per_epoch or (int(train_ds.cardinality()) if int(train_ds.cardinality()) > 0
-                                else None)  # fmt: skip
-    callbacks = make_callbacks(config, run_dir, console, steps, extra_callbacks, run.state, epochs)
+    todo = phases.plan(config, model, blocks(model) if blocks and phases.pretrained(config, model)
+                       else None)  # fmt: skip
+    first_phase = phases.resume_point(todo, run_dir)
+    if first_phase:
+        with warnings.catch_warnings():  # the phase's optimizer state is not wanted back
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(todo[first_phase - 1].marker(run_dir))
+    callbacks = make_callbacks(config, run_dir, console, steps_per_epoch, extra_callbacks,
+                               run.state, multi_phase=len(todo) > 1)  # fmt: skip
+    hist = None
+    for phase in todo[first_phase:]:
+        if len(todo) > 1:
+            console.print(phases.describe(phase, len(todo)))
+            phase.trainable(model)
+            with dist.dtype_policy(policy), strategy.scope():
+                model = dist.fit_ready(compile_model(model, head, phase.lr), strategy)
+        hist = fit_phase(model, strategy, phase, train_data, val_ds, weights, callbacks,
+                         steps_per_epoch, run_dir, last=phase is todo[-1])  # fmt: skip
+    seed = next(cb for cb in callbacks if type(cb).__name__ == "ResumeSeed")
+    if (len(todo) > 1 or seed.resumed_from) and (run_dir / "model.keras").is_file():
+        model.load_weights(run_dir / "model.keras")  # the best epoch of the whole run
+        return model, seed.history_writer.history()
+    return model, {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+
+
+def fit_phase(
+    model: Any,
+    strategy: Any,
+    phase: phases.Phase,
+    train_data: Callable[[tuple[int, int]], Any],
+    val_ds: Any,
+    class_weight: dict[int, float] | None,
+    callbacks: list[Any],
+    steps_per_epoch: int | None,
+    run_dir: Path,
+    last: bool,
+) -> Any:
+    """One ``model.fit`` over the phase's epochs, from the backup's epoch on; a phase
+    that is not the last saves its end weights and clears the backup, so a resume
+    starts the next phase from them."""
+    from .._nn.determinism import epoch_range
+
+    first = max(phase.start, epoch_range(run_dir, phase.stop)[0])
+    for cb in callbacks:  # the phase's epochs, for the callbacks that use them
+        name = type(cb).__name__
+        if name == "ResumeSeed":
+            cb.phase_start = phase.start
+        elif name == "EpochSeeds":
+            cb.epochs = (first, phase.stop)
+        elif name == "PhaseColumn":
+            cb.number = phase.number
+    model._initial_epoch = None  # BackupAndRestore sets it when it restores a backup
     try:
         with strategy.scope():  # multi-worker: fit takes the strategy from here
             hist = model.fit(
-                train_ds,
+                shard_by_data(train_data((first, phase.stop))),
                 validation_data=val_ds,
-                epochs=config.epochs,
+                initial_epoch=first,
+                epochs=phase.stop,
                 steps_per_epoch=steps_per_epoch,
-                class_weight=weights,
+                class_weight=class_weight,
                 shuffle=False,  # the tf.data pipeline shuffles the training split itself
                 callbacks=callbacks,
                 verbose=0,
@@ -188,8 +248,16 @@ def train(
         for cb in callbacks:
             if getattr(cb, "progress", None) is not None:
                 cb.progress.stop()
-    seed = next(cb for cb in callbacks if type(cb).__name__ == "ResumeSeed")
-    if seed.resumed_from and (run_dir / "model.keras").is_file():
-        model.load_weights(run_dir / "model.keras")  # best epoch, maybe before the resume
-        return model, seed.history_writer.history()
-    return model, {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    if not last:
+        save_weights_atomically(model, phase.marker(run_dir))
+        shutil.rmtree(run_dir / "backup", ignore_errors=True)
+    return hist
+
+
+def save_weights_atomically(model: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp.weights.h5")
+    try:
+        model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
