@@ -90,7 +90,7 @@ def test_three_folders_train_a_softmax_head_on_sorted_classes(three):
     assert run_dir.parent.parent.name == "classify"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert "accuracy" in metrics
-    assert (run_dir / "report.html").is_file() and list((run_dir / "plots").glob("*.png"))
+    assert (run_dir / "report.html").is_file() and (run_dir / "plots" / "gradcam.png").is_file()
     assert "classes: daisy, rose, tulip" in " ".join(output.split())
 
 
@@ -105,6 +105,13 @@ def test_evaluate_predict_and_report_read_the_classes_from_the_run_folder(three,
     line = json.loads(r.output.strip().splitlines()[0])
     assert line["label"] in ("daisy", "rose", "tulip")
     run_cli("report", run_dir)
+    r = run_cli("export", run_dir)  # TFLite, compared with the Keras model on the test split
+    (exported,) = (run_dir / "exports").glob("*.tflite")
+    assert json.loads(exported.with_suffix(".json").read_text())["classes"] == [
+        "daisy", "rose", "tulip"
+    ]  # fmt: skip
+    line = json.loads(run_cli("predict", exported, image, "--json").output.splitlines()[0])
+    assert line["label"] in ("daisy", "rose", "tulip")
 
 
 def test_evaluate_on_data_with_an_unknown_label_is_a_clear_error(three, tmp_path):
@@ -125,6 +132,13 @@ def test_a_bare_keras_file_of_classify_needs_its_run_folder(three, tmp_path):
     assert r.exit_code == 2 and "give the model's run folder" in " ".join(r.output.split())
 
 
+def test_data_check_with_classify_takes_every_label(tmp_path):
+    data = make_image_folder(tmp_path / "d", ("b", "a"), per_class=4, size=16)
+    r = invoke_cli("data", "check", str(data), "--task", "classify", "--json")
+    report = json.loads(r.output)
+    assert not report["unknown_labels"] and set(report["counts"]["unsplit"]) == {"a", "b"}
+
+
 def test_two_folders_train_a_sigmoid_head_scoring_the_second_class(model, tmp_path):
     data = make_image_folder(tmp_path / "d", ("dog", "cat"), per_class=12, size=32)
     result = api_run(
@@ -133,7 +147,8 @@ def test_two_folders_train_a_sigmoid_head_scoring_the_second_class(model, tmp_pa
     saved = config_of(result.run_dir)
     assert saved["classes"] == ["cat", "dog"] and saved["head"] == "sigmoid"
     assert result.model.output_shape[-1] == 1
-    assert isinstance(saved["threshold"], str) or 0 < result.result.threshold < 1
+    assert saved["threshold_rule"] == "youden" and 0 <= saved["threshold"] <= 1
+    assert result.result.threshold == saved["threshold"]
     image = next((data / "dog").iterdir())
     r = run_cli("predict", result.run_dir, image, "--json")
     line = json.loads(r.output.strip().splitlines()[0])
