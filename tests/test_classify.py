@@ -177,7 +177,7 @@ def test_a_csv_label_column_gives_the_classes(model, tmp_path):
     names = {"x": "Sunny", "y": "Rainy ", "z": "Cloudy"}
     rows = [(p.relative_to(tmp_path), names[p.parent.name]) for p in sorted(images.rglob("*.png"))]
     table = write_csv(tmp_path / "labels.csv", rows)
-    cfg = config(table, model=model, loader="csv", loader_options={"label_column": "kind"})
+    cfg = config(table, model=model, loader_options={"label_column": "kind"})  # csv detected
     prepared = prepare_data(cfg)
     assert prepared.classes == ("Cloudy", "Rainy", "Sunny") and prepared.head.kind == "softmax"
 
