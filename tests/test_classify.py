@@ -27,10 +27,20 @@ MODEL = "classify-tiny-cnn"
 SMALL = ["--epochs", "1", "--image-size", "32", "--batch-size", "8", "--seed", "0"]
 
 
+class Sized:
+    """A builder that names its input size, as pretrained backbones do."""
+
+    default_size = 24
+
+    def __call__(self, input_shape, head):
+        return tiny_model(input_shape, head)
+
+
 class TinyModel:
     @hookimpl
     def register_models(self, register):
         register(MODEL, tiny_model)
+        register(f"{MODEL}-sized", Sized())
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +152,11 @@ def test_data_check_with_classify_takes_every_label(tmp_path):
 def test_two_folders_train_a_sigmoid_head_scoring_the_second_class(model, tmp_path):
     data = make_image_folder(tmp_path / "d", ("dog", "cat"), per_class=12, size=32)
     result = api_run(
-        data, tmp_path, model=model, threshold="youden", class_weight="auto", val_fraction=0.3
-    )
+        data, tmp_path, model=f"{model}-sized", image_size=None, threshold="youden",
+        class_weight="auto", val_fraction=0.3,
+    )  # fmt: skip
     saved = config_of(result.run_dir)
+    assert saved["image_size"] == 24 and result.model.input_shape[1:] == (24, 24, 3)
     assert saved["classes"] == ["cat", "dog"] and saved["head"] == "sigmoid"
     assert result.model.output_shape[-1] == 1
     assert saved["threshold_rule"] == "youden" and 0 <= saved["threshold"] <= 1
