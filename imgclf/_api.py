@@ -25,6 +25,7 @@ from ._resolve import get_task, make_config
 from ._run_folder.artifacts import load_result
 from ._run_folder.state import resume_config
 from ._runner import RunResult, execute
+from .errors import ConfigError
 
 
 def run(
@@ -69,9 +70,15 @@ def build_model(
     spec = get_task(task)
     builder = plugins.registries()["models"].get(name)
     if input_shape is None:
-        input_shape = (spec.input_size, spec.input_size, 3)
+        size = spec.image_size(None, builder)
+        input_shape = (size, size, 3)
     chosen = select_head(configmod.RunConfig(task, head=head), spec)
     if chosen.kind != "regression":
+        if spec.classes_from_data and len(classes or ()) < 2:
+            raise ConfigError(
+                f"Task {task!r} takes its classes from the data; pass classes= (two or "
+                f"more names); received classes={classes!r}."
+            )
         chosen = spec.head_for(tuple(classes) if classes else None)
     return builder(tuple(input_shape), chosen)
 

@@ -35,7 +35,7 @@ from ._run_folder.rundir import new_timestamped_dir
 from ._run_folder.splitfile import absolute
 from ._runner import PreparedData, RunResult, data_summary
 from ._tasks import TaskSpec
-from .errors import ConfigError, DataError, ModelError
+from .errors import ConfigError, DataError, ModelError, did_you_mean
 
 
 def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
@@ -78,6 +78,11 @@ def resolve_model(model: str | Path, task: str | None = None) -> ModelInfo:
             "task it was trained for with --task NAME (see 'imgclf list tasks')."
         )
     spec, note = task_of(name, config)
+    if spec.classes_from_data and not config.get("classes"):
+        raise ConfigError(
+            f"{str(model)!r} has no config.json naming its classes, and task {spec.name!r} "
+            "takes its classes from the data: give the model's run folder, which records them."
+        )
     if config.get("head") == "regression":
         raise ConfigError(
             f"{str(model)!r} is a regression model (head {config.get('head_name')!r}); "
@@ -118,12 +123,13 @@ def map_onto_model(
     table = labelmap.label_table(saved.spec, label_map)
     kept, left_out = [], Counter()
     for r in records:
-        cls = table.get((r.label or "").strip().casefold())
+        cls = labelmap.class_of(r.label, table, saved.spec)
         if cls in saved.classes:
             r.label = cls
             kept.append(r)
         else:
             left_out[r.label or ""] += 1
+    check_unknown(saved, table, left_out)
     if not kept:
         found = ", ".join(f"{k!r} ({n})" for k, n in left_out.most_common(12))
         raise DataError(
@@ -132,6 +138,24 @@ def map_onto_model(
             "class with --map SRC=CLASS."
         )
     return PreparedData({"evaluation": kept}, saved.classes, skipped, notes), left_out
+
+
+def check_unknown(saved: ModelInfo, table: Mapping[str, str], left_out: Counter) -> None:
+    """With classes from the data, a label that is no class of the run is an error
+    (not silently left out): its classes are only what its data held."""
+    if not saved.spec.classes_from_data:
+        return
+    unknown = {lab: n for lab, n in left_out.items() if table.get(lab.strip().casefold()) != ""}
+    if unknown:
+        listed = "; ".join(
+            f"{lab!r} ({n}){did_you_mean(lab, saved.classes)}"
+            for lab, n in sorted(unknown.items(), key=lambda kv: -kv[1])
+        )
+        raise DataError(
+            f"Labels that are not classes of the run: {listed}. The run's classes: "
+            f"{', '.join(saved.classes)}. Map a label onto a class with --map SRC=CLASS, or "
+            "leave it out with --map SRC=."
+        )
 
 
 def run_test_split(saved: ModelInfo) -> tuple[PreparedData, Counter]:

@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = {
     f"imgclf.default_plugins.{kind}": f"imgclf._default_plugins.{kind}"
     for kind in ("datasets", "augmenters", "reporters")
 }
+DEFAULT_PLUGINS["imgclf.default_plugins.tasks"] = "imgclf._default_plugins.tasks"
 REGISTER_HOOKS = ("tasks", "datasets", "models", "augmenters", "reporters")
 BUILTIN_NAMESPACE = "imgclf"  # qualified names of built-ins: imgclf:folder
 TRACE_ENV = "IMGCLF_TRACE_PLUGINS"

@@ -222,7 +222,7 @@ def execute(
         run_dir = new_run_dir(output_root(config), task.name, config.model)
     write_skipped(run_dir, data.checks)
     write_splits(run_dir, data.splits)
-    size = config.image_size or task.input_size
+    size = task.image_size(config.image_size, plugins.registries()["models"].get(config.model))
     saved = ModelInfo.from_config(
         saved_config(config, task, data, size), run_dir, run_dir / "model.keras"
     )

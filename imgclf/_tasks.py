@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .errors import PluginError
+
 HeadKind = Literal["softmax", "sigmoid", "regression"]
+#: What a task's class head may be: a kind, or ``auto`` (classes from the data only).
+ClassHead = Literal["softmax", "sigmoid", "auto"]
+#: The image side when neither the run, the task nor the model builder names one.
+DEFAULT_IMAGE_SIZE = 128
 
 #: The name of every task's class head (``--head classes``, the default).
 CLASS_HEAD = "classes"
@@ -55,10 +61,18 @@ class TaskSpec:
     """A task a plugin registers.
 
     Args:
-        classes: class names in output order.
-        input_size: default square image side in pixels (channels are always 3).
+        classes: class names in output order. Empty (``()``): the classes come from
+            the data, so one task serves any data set (the built-in ``classify``):
+            every label is a class as spelled (stripped), sorted; ``label_map``
+            still renames or drops; the run folder's config.json keeps them.
+        input_size: default square image side in pixels (channels are always 3);
+            ``None``: the model builder's ``default_size`` (a pretrained
+            backbone's), else 128.
         head: ``softmax`` (one of N classes) or ``sigmoid`` (binary, one output
             scoring ``classes[1]``): the kind of the class head, named ``classes``.
+            ``auto`` (only with classes from the data): ``sigmoid`` when the data
+            holds two classes, ``softmax`` when more; the Head a run trains is
+            always one of the two (``head_for``).
         heads: further heads a run may pick with ``--head NAME`` (e.g. a
             ``regression`` head ``va``), name -> Head.
         references: published figures the reports line a run up with.
@@ -75,8 +89,8 @@ class TaskSpec:
 
     name: str
     classes: tuple[str, ...]
-    input_size: int = 128
-    head: HeadKind = "softmax"
+    input_size: int | None = DEFAULT_IMAGE_SIZE
+    head: ClassHead = "softmax"
     default_model: str | None = None
     default_augmenter: str = "none"
     label_aliases: dict[str, str] = field(default_factory=dict)
@@ -87,10 +101,43 @@ class TaskSpec:
     heads: dict[str, Head] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.head == "auto" and self.classes:
+            raise PluginError(
+                f"Task {self.name!r}: head 'auto' is for tasks whose classes come from the "
+                f"data (classes=()); received classes={tuple(self.classes)!r}. Give head "
+                "'softmax' or 'sigmoid', or leave classes empty."
+            )
+
+    @property
+    def classes_from_data(self) -> bool:
+        """True when the task names no classes: each run takes them from its data."""
+        return not self.classes
+
+    def head_kind(self, classes: tuple[str, ...] = ()) -> HeadKind:
+        """The concrete kind of the class head for ``classes`` (``auto`` resolved)."""
+        if self.head != "auto":
+            return self.head
+        return "sigmoid" if len(classes) == 2 else "softmax"
+
     def available_heads(self) -> dict[str, Head]:
-        """Every head a run can pick: ``classes`` first, then the task's own."""
-        return {CLASS_HEAD: Head(self.head, tuple(self.classes)), **self.heads}
+        """Every head a run can pick: ``classes`` first, then the task's own. With
+        classes from the data the class head holds none until ``head_for`` knows them."""
+        classes = tuple(self.classes)
+        return {CLASS_HEAD: Head(self.head_kind(classes), classes), **self.heads}
 
     def head_for(self, classes: tuple[str, ...] | None = None) -> Head:
-        """The head for the classes a run trains on (a subset of the task's)."""
-        return Head(self.head, tuple(classes or self.classes))
+        """The head for the classes a run trains on (a subset of the task's, or the
+        data's own when the task names none)."""
+        chosen = tuple(classes or self.classes)
+        return Head(self.head_kind(chosen), chosen)
+
+    def image_size(self, requested: int | None = None, builder: object = None) -> int:
+        """The run's image side: ``requested`` (``--image-size``), else the task's, else
+        the model builder's ``default_size`` (pretrained backbones carry one), else 128."""
+        return int(
+            requested
+            or self.input_size
+            or getattr(builder, "default_size", None)
+            or DEFAULT_IMAGE_SIZE
+        )

@@ -38,3 +38,18 @@ def test_classes_present_subset_and_single_class():
     assert classes_present(recs("sad", "anger"), TASK) == ("anger", "sad")
     with pytest.raises(DataError, match="single class"):
         classes_present(recs("sad", "sad"), TASK)
+
+
+FROM_DATA = TaskSpec("any", ())
+
+
+def test_classes_from_the_data_every_label_as_spelled():
+    out, dropped = map_labels(
+        recs(" Cat", "dog", "Dog", "owl"), FROM_DATA, {"owl": "", "DOG": "k9"}
+    )
+    assert [r.label for r in out] == ["Cat", "k9", "k9"] and dropped == {"owl": 1}
+    assert classes_present(recs("b", "a", "c"), FROM_DATA) == ("a", "b", "c")
+    with pytest.raises(DataError, match="Images without a label: ''"):
+        map_labels(recs("cat", ""), FROM_DATA)
+    with pytest.raises(DataError, match=r"single class \(cat\); a classifier needs at least two\."):
+        classes_present(recs("cat"), FROM_DATA)

@@ -26,9 +26,12 @@ def _console() -> Console:
 
 def _describe(kind: str, obj: object) -> str:
     if kind == "tasks":
+        classes = f"{len(obj.classes)} classes" if obj.classes else "classes from the data"
+        size = f"{obj.input_size}px" if obj.input_size else "the model's input size"
+        head = "" if obj.head == "auto" else f"{obj.head}, "
         return (
-            f"{obj.description} [{len(obj.classes)} classes, {obj.input_size}px, "
-            f"{obj.head}, default model {obj.default_model}; heads: {describe_heads(obj)}]"
+            f"{obj.description} [{classes}, {size}, {head}default model "
+            f"{obj.default_model}; heads: {describe_heads(obj)}]"
         ).strip()
     desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
     return " ".join(desc.strip().split("\n\n")[0].split())  # the summary, not a cut line
@@ -47,7 +50,7 @@ def list_cmd(kind: str | None) -> None:
         table.add_column("description", overflow="fold")
         for name in regs[k]:
             obj = regs[k].get(name)
-            table.add_row(name, regs[k].owner(name), _describe(k, obj))
+            table.add_row(name, regs[k].owner(name), escape(_describe(k, obj)))
         clashing = sorted({n.partition(":")[2] for n in regs[k] if ":" in n})
         if clashing:  # Registry.names() qualifies exactly the names plugins clash on
             table.caption = (

@@ -60,6 +60,7 @@ def load_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Count
     mapped, dropped = labelmap.map_labels(
         records, task, config.label_map, config.drop_unknown_labels
     )
+    labelmap.check_found(mapped, task, config.data, dropped)
     skipped.update({f"label {k!r} left out": v for k, v in dropped.items()})
     return mapped, skipped, notes
 

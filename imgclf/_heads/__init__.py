@@ -45,6 +45,8 @@ def describe_heads(task: TaskSpec) -> str:
     parts = []
     for name, head in task.available_heads().items():
         what = f"regression: {', '.join(head.targets)}" if head.kind == "regression" else head.kind
+        if name == CLASS_HEAD and task.head == "auto":
+            what = "sigmoid for 2 classes, else softmax"
         parts.append(f"{name} ({what})")
     return ", ".join(parts)
 

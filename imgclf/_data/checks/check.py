@@ -17,7 +17,7 @@ from typing import Any
 
 from ..._config import RunConfig
 from ..._tasks import TaskSpec
-from ...errors import DataError, did_you_mean
+from ...errors import DataError
 from .. import labels as labelmap
 from ..records import Record, counts
 from ..sources import read_records
@@ -107,13 +107,13 @@ def map_task_labels(
     table = labelmap.label_table(task, config.label_map)
     kept, unknown, dropped = [], Counter(), Counter()
     for r in records:
-        key = (r.label or "").strip().casefold()
-        if key not in table:
+        cls = labelmap.class_of(r.label, table, task)
+        if cls is None:
             unknown[r.label or ""] += 1
-        elif not table[key]:
+        elif not cls:
             dropped[r.label or ""] += 1
         else:
-            r.label = table[key]
+            r.label = cls
             kept.append(r)
     return kept, unknown, dropped
 
@@ -151,15 +151,7 @@ def judge(report: CheckReport, task: TaskSpec | None) -> None:
             "them; a run skips them and lists them in skipped.csv (--strict fails instead)."
         )
     if report.unknown_labels and task is not None:
-        listed = "; ".join(
-            f"{k!r} ({n}){did_you_mean(k, task.classes)}"
-            for k, n in Counter(report.unknown_labels).most_common()
-        )
-        e.append(
-            f"Labels that are not classes of task {task.name!r}: {listed}. Classes: "
-            f"{', '.join(task.classes)}. Map them with --set label_map.SRC=CLASS, or leave "
-            "them out with --set drop_unknown_labels=true."
-        )
+        e.append(labelmap.unknown_message(task, Counter(report.unknown_labels)))
     d = report.duplicates
     if d.across:
         e.append(
