@@ -218,8 +218,8 @@ def binary_metrics(
     out: dict[str, Any] = {
         "threshold": float(threshold),
         "precision": float(tp / (tp + fp)) if tp + fp else 0.0,
-        "sensitivity": float(tp / (tp + fn)) if tp + fn else 0.0,
-        "specificity": float(tn / (tn + fp)) if tn + fp else 0.0,
+        "sensitivity": _ratio(tp, tp + fn),  # None without positives (a by-source test)
+        "specificity": _ratio(tn, tn + fp),
         "f1": float(2 * tp / (2 * tp + fp + fn)) if tp else 0.0,
     }
     if probabilities is not None and len(set(y_true.tolist())) == 2:

@@ -67,14 +67,17 @@ def per_source(
     sources: Sequence[str],
     classes: Sequence[str],
     binary: bool,
+    every_source: Sequence[str] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Source (short name) -> n, accuracy, images per class; sensitivity and
-    specificity of ``classes[1]`` for a binary head (None where undefined)."""
+    """Source (short name, unique among ``every_source``, the run's sources) -> n,
+    accuracy, images per class; sensitivity and specificity of ``classes[1]`` for a
+    binary head (None where undefined)."""
     y, pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     src = np.asarray(list(sources))
+    names = source_names({*sources, *every_source})
     out = {}
-    for source, name in sorted(source_names(set(sources)).items(), key=lambda kv: kv[1]):
-        sel = src == source
+    for source in sorted(set(sources), key=lambda s: names[s]):
+        name, sel = names[source], src == source
         yt, yp = y[sel], pred[sel]
         row: dict[str, Any] = {
             "n": int(sel.sum()),
@@ -98,8 +101,9 @@ def honest_metrics(result: Any) -> dict[str, Any]:
         out["confounding"] = summary["confounding"]
     sources = list(result.sources or [])
     if len(sources) == len(result.y_true) and (len(set(sources)) > 1 or summary.get("test_source")):
+        binary, every = result.head == "sigmoid", list(summary.get("sources") or ())
         out["per_source"] = per_source(
-            result.y_true, result.y_pred, sources, result.classes, result.head == "sigmoid"
+            result.y_true, result.y_pred, sources, result.classes, binary, every
         )
     if config.get("external"):
         out["external"] = config["external"]
