@@ -11,7 +11,7 @@ from rich.console import Console
 from . import _config as configmod
 from . import _plugins as plugins
 from ._data.pipeline import pillow_paths_of
-from ._evaluation import evaluate_saved
+from ._evaluation import check_eval_paths, evaluate_external, evaluate_saved
 from ._exporting.compare import export_and_compare
 from ._heads import select_head
 from ._heads.classification import EvaluationResult
@@ -48,14 +48,20 @@ def run(
         cfg = resume_config(resume, task, config_file, opts)
     else:
         cfg = make_config(task, config_file=config_file, model=model, data=data, **options)
-    return execute(cfg, get_task(task), console or Console(), resume=resume)
+    return run_config(cfg, console, resume)
 
 
 def run_config(
     cfg: configmod.RunConfig, console: Console | None = None, resume: str | Path | None = None
 ) -> RunResult:
-    """Run an already resolved RunConfig (what the CLI does)."""
-    return execute(cfg, get_task(cfg.task), console or Console(), resume=resume)
+    """Run an already resolved RunConfig (what the CLI does); then evaluate the final
+    model on each ``eval_data`` set (paths checked before training)."""
+    console = console or Console()
+    check_eval_paths(cfg.eval_data)
+    result = execute(cfg, get_task(cfg.task), console, resume=resume)
+    if cfg.eval_data:
+        evaluate_external(result, cfg.eval_data, console)
+    return result
 
 
 def build_model(

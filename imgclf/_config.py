@@ -16,6 +16,7 @@ from .errors import ConfigError, did_you_mean
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")  # training/strategy.py
 MIXED_PRECISION = ("off", "on", "force", "bfloat16")
+SPLITS = ("random", "by-source")  # data/split.py, data/bysource.py
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,6 +80,12 @@ class RunConfig:
     frozen_epochs: int = 5
     unfreeze: int | str = "all"
     finetune_lr_factor: float = 0.01
+    # Honest evaluation (docs/shortcut-learning.md): ``split`` "random" or "by-source"
+    # (the test split is one whole source, ``test_source`` or a documented default),
+    # ``eval_data`` external sets the final model is evaluated on after the run.
+    split: str = "random"
+    test_source: str | None = None
+    eval_data: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,6 +103,7 @@ _CHOICES = {
     "cache": ("auto", "memory", "disk", "none"),
     "strategy": STRATEGIES,
     "mixed_precision": MIXED_PRECISION,
+    "split": SPLITS,
 }
 #: Spellings of a choice: ``--set mixed_precision=true`` (or TOML ``true``) means "on".
 _SYNONYMS = {
@@ -259,6 +267,11 @@ def validate(c: RunConfig) -> None:
         )
     if not 0 < c.finetune_lr_factor <= 1:
         raise ConfigError(f"finetune_lr_factor must be in (0, 1]; received {c.finetune_lr_factor}.")
+    if c.test_source and c.split != "by-source":
+        raise ConfigError(
+            f"test_source={c.test_source!r} names the held-out source of a by-source split; "
+            "add --split by-source."
+        )
     t = c.threshold
     if (
         isinstance(t, str)

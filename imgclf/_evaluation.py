@@ -11,6 +11,7 @@ sharing no class with the model is an error. The result is a new folder
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from rich.markup import escape
 from . import _plugins as plugins
 from ._config import RunConfig
 from ._data import labels as labelmap
+from ._data.checks.confounding import source_names
 from ._data.pipeline import label_array, make_dataset
 from ._data.sources import read_records
 from ._files import write_json
@@ -35,7 +37,7 @@ from ._run_folder.rundir import new_timestamped_dir
 from ._run_folder.splitfile import absolute
 from ._runner import PreparedData, RunResult, data_summary
 from ._tasks import TaskSpec
-from .errors import ConfigError, DataError, ModelError, did_you_mean
+from .errors import ConfigError, DataError, ImgclfError, ModelError, did_you_mean
 
 
 def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
@@ -288,9 +290,80 @@ def evaluate_saved(
         threshold=threshold_of(config),
         config=config,
         data_summary=summary,
+        sources=[r.source for r in prepared.splits["evaluation"]],
     )
     write_predictions(folder, result)
     write_metrics(result, folder)
     console.print(f"Evaluation folder: [bold]{escape(str(folder))}[/bold]")
     render(names, result, folder, console)
     return RunResult(folder, result.metrics, keras_model, result, dict(prepared.skipped))
+
+
+def check_eval_paths(paths: Sequence[str]) -> None:
+    """Every ``--eval-data`` path exists: checked before a run trains anything."""
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise DataError(
+            f"--eval-data path(s) {', '.join(map(repr, missing))} do not exist; nothing was "
+            "trained. Check the path(s), or leave --eval-data out."
+        )
+
+
+EXTERNAL_KEYS = ("n", "accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc",
+                 "threshold", "ece")  # fmt: skip
+
+
+def external_summary(path: str, folder: Path, metrics: dict[str, Any], internal: float) -> dict:
+    """What metrics.json's ``external.<name>`` holds for one external set."""
+    out: dict[str, Any] = {"data": absolute(path), "folder": str(folder)}
+    out.update({k: metrics[k] for k in EXTERNAL_KEYS if k in metrics})
+    out["accuracy_gap"] = internal - metrics["accuracy"]  # internal minus external
+    if metrics.get("thresholds"):
+        out["youden_on_this_data"] = metrics["thresholds"].get("youden_on_this_data")
+    return out
+
+
+def evaluate_external(run: RunResult, paths: Sequence[str], console: Console) -> dict:
+    """Evaluate a finished run's model on each external set (``--eval-data``), add them
+    to its metrics.json (``external``) and report; a set that fails is recorded and
+    raised after the run's own files are written, which are kept."""
+    names = source_names(paths)
+    internal = float(run.metrics["accuracy"])
+    external, failed = {}, []
+    for path in paths:
+        name = names[path]
+        console.print(f"[bold]External evaluation on {escape(name)}[/bold] ({escape(path)})")
+        try:
+            ev = evaluate_saved(
+                run.run_dir, [path], output=run.run_dir / "external" / name,
+                report=run.result.config.get("report"), console=console,
+            )  # fmt: skip
+        except ImgclfError as exc:
+            failed.append(f"{name}: {exc}")
+            external[name] = {"data": absolute(path), "error": str(exc)}
+            continue
+        external[name] = external_summary(path, ev.run_dir, ev.metrics, internal)
+        gap = external[name]["accuracy_gap"]
+        console.print(
+            f"accuracy {internal:.2f} on the run's test split, {ev.metrics['accuracy']:.2f} on "
+            f"{escape(name)}: {abs(gap):.2f} {'lower' if gap >= 0 else 'higher'}"
+        )
+    record_external(run, external)
+    if failed:
+        raise DataError(
+            f"External evaluation failed for {'; '.join(failed)}. The run's own results are "
+            f"kept in {run.run_dir}."
+        )
+    return external
+
+
+def record_external(run: RunResult, external: dict[str, Any]) -> None:
+    """``external`` into the run's config.json and metrics.json; report.html re-rendered."""
+    result = run.result
+    result.config["external"] = external
+    write_json(run.run_dir / "config.json", result.config)
+    result.__dict__.pop("metrics", None)  # a cached_property: recomputed with 'external'
+    run.metrics = result.metrics
+    write_json(run.run_dir / "metrics.json", run.metrics)
+    names = [n for n in result.config.get("report") or [] if n == "html"]
+    render(names, result, run.run_dir, Console(file=io.StringIO()))

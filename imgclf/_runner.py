@@ -11,10 +11,13 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from . import _heads as heads
 from . import _plugins as plugins
 from ._config import RunConfig
+from ._data.bysource import split_by_source
+from ._data.checks.confounding import Confounding, check_confounding, confounding_error
 from ._data.checks.preflight import (
     Preflight,
     check_split_copies,
@@ -95,6 +98,8 @@ class PreparedData:
     notes: list[str]
     checks: Preflight | None = None
     head: Any = None
+    confounding: Confounding | None = None
+    test_source: str | None = None
 
 
 def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = None) -> PreparedData:
@@ -109,9 +114,16 @@ def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = No
     if checks.unreadable:
         skipped["unreadable image"] += len(checks.unreadable)
     classes = kind.classes(records, task)
-    splits = split_records(
-        records, config.seed, config.val_fraction, config.test_fraction, kind.has_classes
-    )
+    confounding = check_confounding(records) if kind.has_classes else None
+    if confounding and confounding.strong and config.strict:
+        raise confounding_error(confounding)
+    splits, test_source = split_for(config, records, kind.has_classes)
+    tested = sorted({str(r.label) for r in splits["test"]})
+    if test_source and len(tested) < 2 and kind.has_classes:
+        notes.append(
+            f"the held-out source {test_source!r} holds one class only ({tested[0]}): its "
+            "accuracy is that class's recall; the other classes are not measured there"
+        )
     for name in ("train", "val"):
         if not splits[name]:
             raise DataError(f"The {name} split is empty; add data or change the fractions.")
@@ -124,7 +136,22 @@ def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = No
         )
     check_split_copies(splits, checks, config.allow_leakage, config.drop_leaked)
     notes += notes_for(checks)
-    return PreparedData(splits, classes, skipped, notes, checks, kind.head_for(head, task, classes))
+    head = kind.head_for(head, task, classes)
+    return PreparedData(splits, classes, skipped, notes, checks, head, confounding, test_source)
+
+
+def split_for(
+    config: RunConfig, records: list[Record], stratify: bool
+) -> tuple[dict[str, list[Record]], str | None]:
+    """(the splits, the held-out source of a by-source split or None)."""
+    if config.split == "by-source":
+        return split_by_source(
+            records, config.test_source, config.seed, config.val_fraction, stratify
+        )
+    splits = split_records(
+        records, config.seed, config.val_fraction, config.test_fraction, stratify
+    )
+    return splits, None
 
 
 def data_summary(data: PreparedData) -> dict[str, Any]:
@@ -139,6 +166,8 @@ def data_summary(data: PreparedData) -> dict[str, Any]:
         "sources": {s: dict(sorted(c.items())) for s, c in sorted(by_source.items())},
         "skipped": dict(data.skipped),
         **({"checks": data.checks.summary()} if data.checks else {}),
+        **({"confounding": data.confounding.to_dict()} if data.confounding else {}),
+        **({"test_source": data.test_source} if data.test_source else {}),
     }
 
 
@@ -147,6 +176,9 @@ def print_data(console: Console, data: PreparedData) -> None:
         console.print(f"[yellow]note:[/yellow] {note}")
     for what, n in sorted(data.skipped.items()):
         console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+    print_confounding(console, data.confounding)
+    if data.test_source:
+        console.print(f"Split by source: the test split is {data.test_source!r} only")
     sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
     console.print(f"Images: {sizes}; classes: {', '.join(data.classes)}")
     sources = data_summary(data)["sources"]
@@ -154,6 +186,14 @@ def print_data(console: Console, data: PreparedData) -> None:
         for source, per_class in sources.items():
             shown = ", ".join(f"{c} {n}" for c, n in per_class.items())
             console.print(f"  from {source}: {shown}")
+
+
+def print_confounding(console: Console, found: Confounding | None) -> None:
+    """The confounding finding: a warning (strong) or a note (moderate)."""
+    if found is None or found.level == "none":
+        return
+    tag = "[bold yellow]warning:[/bold yellow]" if found.strong else "[yellow]note:[/yellow]"
+    console.print(f"{tag} {escape(found.message())}", highlight=False)
 
 
 @dataclass

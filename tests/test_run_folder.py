@@ -97,7 +97,7 @@ def test_old_relative_splits_resolve_against_cwd_or_name_a_missing_file(
     with open(run_dir / "splits.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     with open(old / "splits.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, ["split", "path", "label"])
+        writer = csv.DictWriter(fh, ["split", "path", "label"], extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "path": os.path.relpath(row["path"], tmp / "proj")})

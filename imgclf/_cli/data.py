@@ -35,6 +35,19 @@ def counts_table(report: CheckReport) -> Table:
     return table
 
 
+def sources_table(found: dict) -> Table:
+    """The source x class table and Cramér's V (the confounding check)."""
+    v = found.get("cramers_v")
+    title = f"Images per source and class (Cramér's V {'n/a' if v is None else f'{v:.2f}'})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("source")
+    for c in found["classes"]:
+        table.add_column(escape(c), justify="right")
+    for source, per in found["table"].items():
+        table.add_row(escape(source), *(str(per.get(c, 0)) for c in found["classes"]))
+    return table
+
+
 def print_report(report: CheckReport, console: Console) -> None:
     """Counts, formats and sizes, then warnings and errors, one line each."""
     if report.counts:
@@ -45,6 +58,8 @@ def print_report(report: CheckReport, console: Console) -> None:
     if report.sizes:
         (w0, w1), (h0, h1) = report.sizes["width"], report.sizes["height"]
         console.print(f"Sizes: width {w0}-{w1}, height {h0}-{h1} px")
+    if report.confounding:
+        console.print(sources_table(report.confounding))
     if report.imbalance:
         console.print(f"Class imbalance (largest/smallest): {report.imbalance:.1f}")
     d = report.duplicates

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from .. import _api as api
-from .._config import STRATEGIES, parse_sets
+from .._config import SPLITS, STRATEGIES, parse_sets
 from .._run_folder.state import resume_config
 from .group import cli
 from .tfquiet import import_tensorflow_quietly
@@ -80,6 +80,20 @@ from .tfquiet import import_tensorflow_quietly
     "GPUs, none measured on a CPU); --resume then repeats the uninterrupted run exactly.",
 )
 @click.option(
+    "--split",
+    type=click.Choice(SPLITS),
+    help="random (default): test images drawn from every source; by-source: the test split "
+    "is one whole --data source (--set test_source=NAME), trained on the others.",
+)
+@click.option(
+    "--eval-data",
+    "eval_data",
+    multiple=True,
+    metavar="PATH",
+    help="An external data set the final model is evaluated on after the run (repeatable); "
+    "its figures go into metrics.json ('external') and the report.",
+)
+@click.option(
     "--resume",
     metavar="RUN_DIR",
     help="Continue an interrupted run from its last completed epoch, with its settings.",
@@ -96,8 +110,9 @@ def run_cmd(
 ) -> None:
     """Train a model for TASK on --data, evaluate it and write a run folder."""
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False and v != ()}
-    if "data" in overrides:
-        overrides["data"] = list(overrides["data"])
+    for key in ("data", "eval_data"):
+        if key in overrides:
+            overrides[key] = list(overrides[key])
     if str(overrides.get("report", "")).strip().casefold() == "none":
         overrides["report"] = []
     overrides.update(parse_sets(list(sets)))

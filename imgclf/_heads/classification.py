@@ -19,6 +19,7 @@ import numpy as np
 
 from .._files import write_csv, write_json
 from ..errors import DataError
+from .honest import honest_metrics
 from .thresholds import pick_threshold
 
 ECE_BINS = 15
@@ -33,9 +34,10 @@ class EvaluationResult:
     ``scores`` is the model's raw output: N x C probabilities (softmax) or
     N x 1 scores of ``classes[1]`` (sigmoid, thresholded at ``threshold``).
     ``y_true`` holds class indices into ``classes``; ``paths`` the image files in
-    the same order. ``history`` is Keras' per-epoch logs (empty for an evaluation
-    of a saved model), ``config`` the run's ``config.json`` and ``data_summary``
-    its counts (plus an ``evaluation`` entry for an external evaluation).
+    the same order, ``sources`` their data sources (empty when unknown). ``history``
+    is Keras' per-epoch logs (empty for an evaluation of a saved model), ``config``
+    the run's ``config.json`` and ``data_summary`` its counts (plus an ``evaluation``
+    entry for an external evaluation).
     """
 
     y_true: np.ndarray
@@ -47,6 +49,7 @@ class EvaluationResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     data_summary: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -67,9 +70,11 @@ class EvaluationResult:
     @cached_property
     def metrics(self) -> dict[str, Any]:
         """Every metric of this result (computed on first access, then kept)."""
-        return compute_metrics(
+        out = compute_metrics(
             self.y_true, self.y_pred, self.classes, self.probabilities, self.head, self.threshold
         )
+        out.update(honest_metrics(self))  # per source, confounding, external sets
+        return out
 
 
 def _num(x: Any) -> float | None:
@@ -213,8 +218,8 @@ def binary_metrics(
     out: dict[str, Any] = {
         "threshold": float(threshold),
         "precision": float(tp / (tp + fp)) if tp + fp else 0.0,
-        "sensitivity": float(tp / (tp + fn)) if tp + fn else 0.0,
-        "specificity": float(tn / (tn + fp)) if tn + fp else 0.0,
+        "sensitivity": _ratio(tp, tp + fn),  # None without positives (a by-source test)
+        "specificity": _ratio(tn, tn + fp),
         "f1": float(2 * tp / (2 * tp + fp + fn)) if tp else 0.0,
     }
     if probabilities is not None and len(set(y_true.tolist())) == 2:
@@ -341,4 +346,5 @@ def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> EvaluationR
         y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
         classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
         threshold=threshold, history=history, config=info, data_summary=info["data_summary"],
+        sources=[r.source for r in data.splits["test"]],
     )  # fmt: skip

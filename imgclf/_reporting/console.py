@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .._heads.classification import EvaluationResult
 from .common import fmt
+from .honest import print_honest
 from .reference import print_references
 
 
@@ -95,4 +96,5 @@ def print_classes(result: EvaluationResult, run_dir: Path, console: Console) -> 
     console.print(escape(detail_line(metrics)))
     console.print(per_class_table(metrics))
     console.print(confusion_table(metrics))
+    print_honest(metrics, console)
     print_references(result, console)

@@ -17,6 +17,7 @@ from typing import Any
 from .._heads.classification import EvaluationResult
 from .common import PLOTS_DIR, fmt
 from .history import Plot
+from .honest import confounding_section, external_section, per_source_section, thresholds_section
 from .page import (
     config_section,
     data_section,
@@ -135,8 +136,12 @@ def classes_page(result: EvaluationResult, run_dir: Path, images: dict[str, byte
             f"<h1>{escape(title)}</h1><p class=meta>{kind} <code>{escape(Path(run_dir).name)}"
             f"</code> \u00b7 report written {datetime.now():%Y-%m-%d %H:%M} \u00b7 "
             f"{m['n']} images evaluated \u00b7 classes: {escape(', '.join(result.classes))}</p>",
+            confounding_section(m),
             evaluation_section(evaluation),
+            external_section(m),
             summary_section(m),
+            thresholds_section(m),
+            per_source_section(m),
             reference_section(result),
             per_class_section(m),
             plots_section(images, PLOTS),

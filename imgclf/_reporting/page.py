@@ -21,6 +21,8 @@ table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}
 th,td{border:1px solid #d0d7de;padding:4px 9px;text-align:right;vertical-align:top}
 th{background:#f6f8fa}td.l,th.l{text-align:left}td.diag{background:#dbe9f7;font-weight:600}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
+.warn{background:#ffebe9;border:2px solid #cf222e;padding:4px 16px 8px;border-radius:6px}
+.warn h2{margin-top:.6em;border:0;color:#a40e26}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:8px 24px}
 figure{margin:.6em 0 1.4em}figure.wide{grid-column:1/-1}h3{margin:.4em 0}
 figure img{max-width:100%;height:auto;border:1px solid #d0d7de}

@@ -89,7 +89,11 @@ class RunFolder:
     def result(self) -> EvaluationResult:
         """The EvaluationResult its head kind reads back (nothing is predicted again)."""
         kind = kind_of(self.config.get("head", "softmax"))
-        return kind.load_result(self.path, self.config, self.history())
+        result = kind.load_result(self.path, self.config, self.history())
+        if isinstance(result, EvaluationResult) and (self.path / "splits.csv").is_file():
+            source = {r.path: r.source for r in self.splits().get("test", [])}  # absolute
+            result.sources = [source.get(resolve_path(p), "") for p in result.paths]
+        return result
 
     def _resolved(
         self, splits: dict[str, list[Record]], listed_in: str, check_files: bool

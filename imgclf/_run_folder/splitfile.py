@@ -36,8 +36,12 @@ def resolve_path(path: str, root: str | Path | None = None) -> str:
 
 
 def write_splits(run_dir: Path, splits: Mapping[str, Sequence[Record]]) -> None:
-    rows = ((name, absolute(r.path), r.label or "") for name, part in splits.items() for r in part)
-    write_csv(Path(run_dir) / "splits.csv", ["split", "path", "label"], rows)
+    rows = (
+        (name, absolute(r.path), r.label or "", r.source)
+        for name, part in splits.items()
+        for r in part
+    )
+    write_csv(Path(run_dir) / "splits.csv", ["split", "path", "label", "source"], rows)
 
 
 def read_splits(
@@ -60,6 +64,7 @@ def read_splits(
                     resolve_path(row["path"], root) if resolve else row["path"],
                     row["label"] or None,
                     split=row["split"],
+                    source=row.get("source") or "",
                 )
             )
     return out

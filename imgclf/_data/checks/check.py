@@ -21,6 +21,7 @@ from ...errors import DataError
 from .. import labels as labelmap
 from ..records import Record, counts
 from ..sources import read_records
+from .confounding import check_confounding
 from .inspect import FileInfo, inspect_files
 
 IMBALANCE_WARNING = 10.0
@@ -83,6 +84,7 @@ class CheckReport:
     unknown_labels: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    confounding: dict[str, Any] | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -209,6 +211,11 @@ def check_data(config: RunConfig, task: TaskSpec | None, console: Any = None) ->
     per_class = Counter(r.label for r in readable)
     if per_class:
         report.imbalance = round(max(per_class.values()) / min(per_class.values()), 2)
+    found = check_confounding([r for r in readable if r.label is not None])
+    if found is not None:
+        report.confounding = found.to_dict()
+        if found.level != "none":
+            report.warnings.append(found.message())
     judge(report, task)
     check_classes(report, readable, task)
     return report
