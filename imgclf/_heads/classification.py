@@ -19,7 +19,7 @@ import numpy as np
 
 from .._files import write_csv, write_json
 from ..errors import DataError
-from .honest import honest_metrics
+from .shortcuts import shortcut_metrics
 from .thresholds import pick_threshold
 
 ECE_BINS = 15
@@ -73,7 +73,7 @@ class EvaluationResult:
         out = compute_metrics(
             self.y_true, self.y_pred, self.classes, self.probabilities, self.head, self.threshold
         )
-        out.update(honest_metrics(self))  # per source, confounding, external sets
+        out.update(shortcut_metrics(self))  # per source, confounding, external sets
         return out
 
 

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from .._heads.classification import EvaluationResult
 from .common import fmt
-from .honest import print_honest
 from .reference import print_references
+from .shortcuts import print_shortcuts
 
 
 def summary_line(metrics: dict[str, Any], what: str = "Test") -> str:
@@ -96,5 +96,5 @@ def print_classes(result: EvaluationResult, run_dir: Path, console: Console) -> 
     console.print(escape(detail_line(metrics)))
     console.print(per_class_table(metrics))
     console.print(confusion_table(metrics))
-    print_honest(metrics, console)
+    print_shortcuts(metrics, console)
     print_references(result, console)

@@ -17,7 +17,6 @@ from typing import Any
 from .._heads.classification import EvaluationResult
 from .common import PLOTS_DIR, fmt
 from .history import Plot
-from .honest import confounding_section, external_section, per_source_section, thresholds_section
 from .page import (
     config_section,
     data_section,
@@ -28,6 +27,7 @@ from .page import (
 )
 from .plots import PLOTS, render_plots
 from .samples import confidence
+from .shortcuts import confounding_section, external_section, per_source_section, thresholds_section
 
 REPORT_FILE = "report.html"
 MISTAKES_SHOWN = 15

@@ -1,7 +1,7 @@
 """The honest-evaluation pieces of a class head's report (docs/shortcut-learning.md):
 the shortcut warning (confounding), internal vs external results, per-source
 figures and the two thresholds of an evaluation, for report.html and the console.
-Everything is read from ``result.metrics`` (``_heads/honest.py`` computes it)."""
+Everything is read from ``result.metrics`` (``_heads/shortcuts.py`` computes it)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def thresholds_section(m: dict[str, Any]) -> str:
     )
 
 
-def print_honest(m: dict[str, Any], console: Console) -> None:
+def print_shortcuts(m: dict[str, Any], console: Console) -> None:
     """Per-source figures, both thresholds and external sets in the terminal."""
     per = m.get("per_source") or {}
     if per:

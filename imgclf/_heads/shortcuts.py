@@ -92,7 +92,7 @@ def per_source(
     return out
 
 
-def honest_metrics(result: Any) -> dict[str, Any]:
+def shortcut_metrics(result: Any) -> dict[str, Any]:
     """``confounding``, ``per_source``, ``external`` and ``thresholds`` where they apply
     (``result``: an EvaluationResult)."""
     summary, config = result.data_summary or {}, result.config or {}
