@@ -19,7 +19,7 @@ from .._nn.augment import soft_labels
 from .._run_folder.run import Run
 from .._tasks import Head
 from ..errors import ConfigError, ImgclfError
-from . import optimizers, phases, precision
+from . import optimizers, phases, precision, schedules
 from . import strategy as dist
 from .progress import progress_callback
 from .strategy import gpu_count, shard_by_data, strategy_for
@@ -121,19 +121,10 @@ def make_callbacks(
         HistoryWriter,
         PhaseColumn,
         ResumeSeed,
-        StepRate,
         ema_callbacks,
     )
 
-    schedule: list[Any] = []
-    if config.lr_schedule == "plateau":
-        schedule.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
-            )
-        )
-    elif config.lr_schedule in ("cosine", "onecycle"):
-        schedule.append(StepRate())
+    schedule = schedule_callbacks(config)
     plateau = [cb for cb in schedule if isinstance(cb, keras.callbacks.ReduceLROnPlateau)]
     validate_ema, ema_in, ema_out = ema_callbacks() if config.ema else ((), (), ())
     early = keras.callbacks.EarlyStopping(
@@ -163,6 +154,22 @@ def make_callbacks(
         progress_callback(console, config.epochs, steps),
         *extra,
     ]
+
+
+def schedule_callbacks(config: RunConfig) -> list[Any]:
+    """``plateau``: ReduceLROnPlateau; ``cosine``/``onecycle``: the rate of each epoch's
+    last step in the logs (the optimizer steps the schedule itself, schedules.py)."""
+    import keras
+
+    from .callbacks import StepRate
+
+    if config.lr_schedule == "plateau":
+        return [
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
+            )
+        ]
+    return [StepRate()] if config.lr_schedule in schedules.PER_STEP else []
 
 
 def build_distributed(

@@ -7,10 +7,11 @@ GPUs of compute capability 7.0 or more (tensor cores); float32 otherwise, and fo
 models that measure slower in bf16 (depthwise convolutions: mobilenet), named in
 ``FLOAT32_MODELS`` or by a builder attribute ``prefers_float32 = True``.
 
-Under the test suite (``IMGCLF_AUTO_PRECISION=off``, set by the top-level
-conftest.py) ``auto`` is float32, so a test computes the same on a CPU with and
-without AVX512_BF16. ``off`` is float32 always; ``on``, ``force`` and ``bfloat16``
-keep their meaning (see ``policy_for``).
+A ``--deterministic`` run, and any run under ``IMGCLF_AUTO_PRECISION=off`` (the
+top-level conftest.py sets it, as it sets ``IMGCLF_DETERMINISTIC=1``), resolves
+``auto`` to float32, so it computes the same numbers on a CPU with and without
+AVX512_BF16. ``off`` is float32 always; ``on``, ``force`` and ``bfloat16`` keep
+their meaning (see ``resolve``) and are honoured under ``--deterministic`` too.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def auto_policy(config: Any, strategy: Any, builder: Any = None) -> tuple[str | 
 
     if os.environ.get(AUTO_ENV, "").strip().casefold() in ("off", "0", "false", "float32"):
         return None, f"{AUTO_ENV}=off (the test suite: same numbers on every CPU)"
+    if getattr(config, "deterministic", False):
+        return None, "--deterministic: the same numbers on every machine"
     if prefers_float32(getattr(config, "model", None), builder):
         return None, f"model {config.model!r} is faster in float32 (depthwise convolutions)"
     if isinstance(strategy, tf.distribute.TPUStrategy):
