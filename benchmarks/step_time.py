@@ -6,8 +6,13 @@ which the ~5 s page-out stalls of this machine do not move. Variants:
 
 - ``stock``: the architecture as a notebook writes it (Keras' own batch norm, a bias
   on every conv); ``fused-bn``: imgclf's fused batch norm, conv biases kept;
-  ``imgclf``: imgclf's model as built; ``imgclf-bf16``: the same under mixed_bfloat16
-  (``--set mixed_precision=bfloat16``).
+  ``imgclf``: imgclf's model as built, in float32 (``--mixed-precision off``);
+  ``imgclf-bf16``: the same under mixed_bfloat16 (``--set mixed_precision=bfloat16``);
+  ``imgclf-auto``: under the policy ``--mixed-precision auto`` (the default) picks for
+  the model on this machine (bf16 on CPUs with AMX-BF16 or AVX512_BF16, float32 for
+  mobilenet; imgclf/_training/precision.py), named in the variant column.
+
+The first line names the CPU and its bf16 flags.
 
 ``--profile`` also prints the TensorFlow ops that take the time in the ``imgclf``
 variant (TensorFlow's profiler, one op at a time: inter-op parallelism 1, which
@@ -31,6 +36,8 @@ import numpy as np
 from common import machine, stock_keras_layers, table, train_flops
 
 import imgclf
+from imgclf._config import RunConfig
+from imgclf._training import precision
 from imgclf._training.strategy import dtype_policy
 
 SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150}
@@ -40,7 +47,22 @@ VARIANTS = {
     "fused-bn": lambda: stock_keras_layers(batch_norm=False, conv_bias=True),
     "imgclf": contextlib.nullcontext,
     "imgclf-bf16": lambda: dtype_policy("mixed_bfloat16"),
+    "imgclf-auto": None,  # the policy of --mixed-precision auto for the model: auto_policy
 }
+
+
+def auto_policy(name: str) -> tuple[str | None, str]:
+    """(policy, why) that ``--mixed-precision auto`` picks for ``name`` here."""
+    import tensorflow as tf
+
+    config = RunConfig(TASKS.get(name, "face-emotion"), model=name, mixed_precision="auto")
+    return precision.resolve(config, tf.distribute.get_strategy())
+
+
+def cpu_line() -> str:
+    """The CPU's bf16 flags, as ``auto`` reads them."""
+    found = sorted(precision.cpu_flags() & {*precision.BF16_CPU_FLAGS, "avx512f"})
+    return f"CPU flags: {', '.join(found) or 'none of avx512f, amx_bf16, avx512_bf16'}"
 
 
 def _model(name: str):
@@ -77,7 +99,8 @@ def step_seconds(name: str, variant: str, batch: int) -> tuple[float, object]:
             times.append(time.perf_counter() - self.t)
 
     keras.backend.clear_session()  # before the variant: it also resets the dtype policy
-    with VARIANTS[variant]():
+    context = VARIANTS[variant] or (lambda: dtype_policy(auto_policy(name)[0]))
+    with context():
         net = _model(name)
         data = _data(net, batch)
         net.fit(data, epochs=4, verbose=0, callbacks=[Steps()])
@@ -123,6 +146,7 @@ def main() -> None:
 
         tf.config.threading.set_inter_op_parallelism_threads(1)
     print(machine())
+    print(cpu_line())
     rows = []
     for name in args.models.split(","):
         base = None
@@ -131,6 +155,9 @@ def main() -> None:
             base = base or seconds
             ips = args.batch_size / seconds
             gflops = train_flops(net) * ips / 1e9
+            if variant == "imgclf-auto":
+                policy, why = auto_policy(name)
+                variant = f"imgclf-auto: {policy or 'float32'} ({why})"
             rows.append((name, variant, f"{seconds * 1000:.0f}", f"{ips:.1f}",
                          f"{base / seconds:.2f}x", f"{gflops:.0f}"))  # fmt: skip
             print(table(HEADER, rows[-1:]), flush=True)

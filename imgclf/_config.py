@@ -15,7 +15,11 @@ from ._options import unknown_dotted
 from .errors import ConfigError, did_you_mean
 
 STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")  # training/strategy.py
-MIXED_PRECISION = ("off", "on", "force", "bfloat16")
+#: ``auto``: bf16 where the hardware has it (training/precision.py); ``off``: float32.
+MIXED_PRECISION = ("auto", "off", "on", "force", "bfloat16")
+OPTIMIZERS = ("adam", "adamw", "sgd")  # training/optimizers.py
+LR_SCHEDULES = ("plateau", "none", "cosine", "onecycle")  # training/schedules.py
+TTA = ("none", "flip", "crops")  # _nn/tta.py
 SPLITS = ("random", "by-source")  # data/split.py, data/bysource.py
 
 if sys.version_info >= (3, 11):
@@ -69,7 +73,7 @@ class RunConfig:
     drop_leaked: bool = False
     strategy: str = "auto"
     tpu: str | None = None
-    mixed_precision: str = "off"
+    mixed_precision: str = "auto"
     tensorboard: bool = False
     deterministic: bool = field(default_factory=deterministic_default)
     # Fine-tuning a pretrained backbone (training/phases.py): epochs of phase 1 (the
@@ -86,6 +90,17 @@ class RunConfig:
     split: str = "random"
     test_source: str | None = None
     eval_data: list[str] = field(default_factory=list)
+    # The training recipe (training/optimizers.py, schedules.py; docs/recipe.md): the
+    # defaults train as before (Adam, no decay, no smoothing, no TTA, no averaging).
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float | None = None
+    warmup_epochs: int = 0
+    label_smoothing: float = 0.0
+    tta: str = "none"
+    ema: bool = False
+    ema_momentum: float = 0.99
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -97,7 +112,9 @@ _DICT_FIELDS = {
     "label_map": "label_map",
 }
 _CHOICES = {
-    "lr_schedule": ("plateau", "none"),
+    "lr_schedule": LR_SCHEDULES,
+    "optimizer": OPTIMIZERS,
+    "tta": TTA,
     "monitor": ("val_loss", "val_accuracy"),
     "class_weight": ("none", "auto"),
     "cache": ("auto", "memory", "disk", "none"),
@@ -272,6 +289,7 @@ def validate(c: RunConfig) -> None:
             f"test_source={c.test_source!r} names the held-out source of a by-source split; "
             "add --split by-source."
         )
+    validate_recipe(c)
     t = c.threshold
     if (
         isinstance(t, str)
@@ -279,3 +297,27 @@ def validate(c: RunConfig) -> None:
         or (isinstance(t, float) and not 0 < t < 1)
     ):
         raise ConfigError(f"threshold must be in (0, 1) or 'youden'; received {t!r}.")
+
+
+def validate_recipe(c: RunConfig) -> None:
+    """The training recipe's ranges, and settings that only mean something together."""
+    if c.weight_decay is not None and c.weight_decay < 0:
+        raise ConfigError(f"weight_decay must be 0 or more; received {c.weight_decay}.")
+    if c.optimizer == "adam" and c.weight_decay:
+        raise ConfigError(
+            f"weight_decay={c.weight_decay} with optimizer=adam: Adam takes no weight decay "
+            "here. Use --set optimizer=adamw (decoupled decay) or optimizer=sgd."
+        )
+    if not 0 <= c.momentum < 1:
+        raise ConfigError(f"momentum must be in [0, 1); received {c.momentum}.")
+    if c.warmup_epochs < 0:
+        raise ConfigError(f"warmup_epochs must be 0 or more; received {c.warmup_epochs}.")
+    if c.warmup_epochs and c.lr_schedule not in ("cosine", "onecycle"):
+        raise ConfigError(
+            f"warmup_epochs={c.warmup_epochs} needs a per-step schedule: --set "
+            f"lr_schedule=cosine or onecycle (received lr_schedule={c.lr_schedule!r})."
+        )
+    if not 0 <= c.label_smoothing < 1:
+        raise ConfigError(f"label_smoothing must be in [0, 1); received {c.label_smoothing}.")
+    if not 0 < c.ema_momentum < 1:
+        raise ConfigError(f"ema_momentum must be in (0, 1); received {c.ema_momentum}.")

@@ -28,6 +28,7 @@ from ._data.pipeline import label_array, make_dataset
 from ._data.sources import read_records
 from ._files import write_json
 from ._heads.classification import EvaluationResult, threshold_of, write_predictions
+from ._nn import tta
 from ._nn.saving import load_model
 from ._reporting import DEFAULT_REPORTERS, check_reporters, render
 from ._reporting.json import write_metrics
@@ -186,14 +187,15 @@ def new_folder(base: Path) -> Path:
 
 
 def predict_records(
-    model: Any, data: PreparedData, head: str, size: int, batch_size: int
+    model: Any, data: PreparedData, head: str, size: int, batch_size: int, mode: str = "none"
 ) -> tuple[Any, Any]:
-    """(true class indices, model scores) for the evaluation records, streamed."""
+    """(true class indices, model scores) for the evaluation records, streamed; ``mode``:
+    test-time augmentation (the run's ``tta``, _nn/tta.py)."""
     records = data.splits["evaluation"]
     ds = make_dataset(
         records, data.classes, head, size, batch_size, cache="none", with_labels=False
     )
-    return label_array(records, data.classes, "softmax"), model.predict(ds, verbose=0)
+    return label_array(records, data.classes, "softmax"), tta.predict(model, ds, mode)
 
 
 def print_left_out(console: Console, data: PreparedData, left_out: Counter) -> None:
@@ -257,9 +259,11 @@ def evaluate_saved(
     report: Sequence[str] | None = None,
     batch_size: int = 64,
     console: Console | None = None,
+    tta_mode: str | None = None,
 ) -> RunResult:
     """Evaluate ``model`` on ``data`` (empty: its run's test split) and write an
-    evaluation folder (see module doc)."""
+    evaluation folder (see module doc). ``tta_mode``: test-time augmentation (None:
+    the run's ``tta`` from its config.json)."""
     console = console or Console()
     names = list(DEFAULT_REPORTERS if report is None else report)
     check_reporters(names)
@@ -276,7 +280,8 @@ def evaluate_saved(
     keras_model = load_model(saved.path)
     check_outputs(keras_model, saved)
     size = saved.image_size or int(keras_model.input_shape[1])
-    y_true, scores = predict_records(keras_model, prepared, saved.head, size, batch_size)
+    mode = tta_mode or saved.config.get("tta") or "none"
+    y_true, scores = predict_records(keras_model, prepared, saved.head, size, batch_size, mode)
     summary = evaluation_summary(prepared, saved, data, left_out, y_true)
     folder = new_folder(Path(output) if output else (saved.run_dir or Path(".")) / "evaluations")
     config = evaluation_config(saved, size, names, summary)
@@ -293,6 +298,7 @@ def evaluate_saved(
         sources=[r.source for r in prepared.splits["evaluation"]],
     )
     write_predictions(folder, result)
+    tta.record(result, mode)
     write_metrics(result, folder)
     console.print(f"Evaluation folder: [bold]{escape(str(folder))}[/bold]")
     render(names, result, folder, console)

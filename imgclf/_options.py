@@ -70,12 +70,44 @@ def check_run_options(config: Any, registries: Mapping[str, Any], augmenter: str
             "(augmenter 'none'). Pick one with --augmenter, or drop the setting "
             f"{', '.join(f'augmenter.{k}' for k in options)}."
         )
-    if augmenter is not None:
+    if augmenter is not None and "+" in augmenter:
+        names = [n for n in augmenter.split("+") if n != "none"]
+        route_options(names, options, [registries["augmenters"].get(n) for n in names])
+    elif augmenter is not None:
         build = registries["augmenters"].get(augmenter)
         check_options("augmenter", augmenter, options, keywords(build))
     if config.loader:  # detected loaders are checked as read_records picks them
         loader = registries["datasets"].get(config.loader)
         check_options("loader", config.loader, config.loader_options, loader.options)
+
+
+def route_options(
+    names: Sequence[str], options: Mapping[str, Any], builders: Sequence[Callable[..., Any]]
+) -> dict[str, dict[str, Any]]:
+    """Each part's options of a combined augmenter (``flip+mixup``): ``PART.KEY`` goes
+    to that part, a bare ``KEY`` to every part that takes it (one taking
+    ``**options`` takes any); one part alone takes them all. Unknown: ConfigError."""
+    if len(names) == 1:
+        return {names[0]: dict(options)}
+    bare = {n: n.rpartition("/")[2].rpartition(":")[2] for n in names}
+    routed: dict[str, dict[str, Any]] = {n: {} for n in names}
+    for key, value in options.items():
+        part, dot, option = key.rpartition(".")
+        targets = [n for n in names if dot and part in (n, bare[n])]
+        if not dot:
+            option = key
+            takes_of = [(n, keywords(b)) for n, b in zip(names, builders)]
+            targets = [n for n, takes in takes_of if takes is None or key in takes]
+        if not targets:
+            takes = [f"{bare[n]}.{k}" for n, b in zip(names, builders) for k in keywords(b) or ()]
+            raise ConfigError(
+                f"Unknown option {key!r} for augmenter {'+'.join(names)!r}."
+                f"{did_you_mean(key, takes)} Its parts take: {', '.join(takes) or 'no options'} "
+                "(PART.KEY or a bare KEY)."
+            )
+        for n in targets:
+            routed[n][option] = value
+    return routed
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ from ._data.split import split_records
 from ._files import write_json
 from ._heads import kind_of
 from ._heads.classification import EvaluationResult
-from ._nn.augment import augmenter_for, augmenter_name
+from ._nn.augment import augmenter_for, augmenter_name, soft_labels
 from ._options import check_run_options, values_checked
 from ._reporting import render
 from ._run_folder.model import ModelInfo
@@ -206,6 +206,7 @@ class Pipelines:
     config: RunConfig
     cache_dir: Path
     augment: Any = None
+    soft: bool = False  # float label rows (MixUp/CutMix, label smoothing: pipeline.py)
 
     def ds(self, split: str, training: bool = False, epochs: tuple[int, int] | None = None) -> Any:
         c = self.config
@@ -214,7 +215,7 @@ class Pipelines:
             c.batch_size, training=training, augment=self.augment, seed=c.seed,
             cache=c.cache, cache_dir=self.cache_dir, name=split,
             pillow_paths=self.data.checks.pillow_paths if self.data.checks else None,
-            epochs=epochs, deterministic=c.deterministic,
+            epochs=epochs, deterministic=c.deterministic, soft=self.soft,
         )  # fmt: skip
 
     def labels(self, split: str) -> np.ndarray:
@@ -288,7 +289,8 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     head, size = data.head, run.saved.image_size
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
-                      augmenter_for(config, run.task))  # fmt: skip
+                      augmenter_for(config, run.task),
+                      soft_labels(config, run.task, head.kind))  # fmt: skip
     builder = plugins.registries()["models"].get(config.model)
     y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
     model, history = train(

@@ -22,6 +22,7 @@ PACKAGE = ROOT / "imgclf"
 # takes seconds to import; tests/test_cli.py checks it stays out).
 DEFERRED = {
     "imgclf._nn.affine": "a Keras layer class (imports keras and tensorflow)",
+    "imgclf._nn.mixing": "a Keras layer class (imports keras)",
     "imgclf._nn.layers": "a Keras layer class (imports keras and tensorflow)",
     "imgclf._nn.determinism": "a Keras callback class and tf.random state (imports both)",
     "imgclf._training.callbacks": "Keras callback classes (imports keras)",

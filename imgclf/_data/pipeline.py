@@ -33,16 +33,32 @@ def permuted(records: Sequence[Record], seed: int) -> list[Record]:
     return [records[i] for i in order]
 
 
-def label_array(records: Sequence[Record], classes: Sequence[str], head: str):
+def label_array(records: Sequence[Record], classes: Sequence[str], head: str, soft: bool = False):
     """Class indices (softmax), 0/1 floats for ``classes[1]`` (sigmoid), or the
-    N x D float targets (regression)."""
+    N x D float targets (regression). ``soft``: float rows that MixUp/CutMix can blend
+    and label smoothing needs: one-hot N x C (softmax), N x 1 (sigmoid)."""
     import numpy as np
 
     if head == "regression":
         return np.array([r.targets for r in records], dtype="float32")
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[r.label] for r in records], dtype="int32")
+    if soft and head == "softmax":
+        return np.eye(len(classes), dtype="float32")[y]
+    if soft:
+        return y.astype("float32").reshape(-1, 1)
     return y.astype("float32") if head == "sigmoid" else y
+
+
+def apply_augmenter(
+    augment: Callable, mixes: bool, x: Any, rest: tuple, *args: Any
+) -> tuple[Any, tuple]:
+    """``augment(*args, x)`` on the images, or on {images, labels} for an augmenter that
+    mixes labels (``mixes``: MixUp, CutMix) when the batch has labels."""
+    if not (rest and mixes):
+        return augment(*args, x), rest
+    out = augment(*args, {"images": x, "labels": rest[0]})
+    return out["images"], (out["labels"], *rest[1:])
 
 
 def _pillow_pixels(path: bytes):
@@ -165,6 +181,7 @@ def make_dataset(
     pillow_paths: Collection[str] | None = None,
     epochs: tuple[int, int] | None = None,
     deterministic: bool = False,
+    soft: bool = False,
 ):
     """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
 
@@ -175,7 +192,8 @@ def make_dataset(
     ``epochs`` (start, stop), training only: those epochs in a row, each one's order
     and augmentation from (seed, epoch) alone, so a resumed run sees what the whole
     run saw (fit with ``steps_per_epoch``); without: one epoch, reshuffled per
-    iteration. ``deterministic``: see ``determinism.batch_augmenter``.
+    iteration. ``deterministic``: see ``determinism.batch_augmenter``. ``soft``: float
+    label rows (``label_array``), for every split of a run that trains on them.
     """
     import tensorflow as tf
 
@@ -185,7 +203,7 @@ def make_dataset(
     paths = [r.path for r in records]
     ds = decoded(records, image_size, pillow_paths)
     if with_labels:
-        labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head))
+        labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head, soft))
         ds = tf.data.Dataset.zip((ds, labels))
     mode = cache_mode(len(paths), image_size, cache)
     if mode == "memory":
@@ -204,7 +222,8 @@ def make_dataset(
     def scale(x, *rest):
         x = tf.cast(x, tf.float32) / 255.0
         if training and augment is not None:
-            x = augment(x, training=True)
+            mixes = getattr(augment, "mixes_labels", False)
+            x, rest = apply_augmenter(lambda d: augment(d, training=True), mixes, x, rest)
         return (x, *rest) if rest else x
 
     ds = ds.map(scale, num_parallel_calls=auto)
@@ -246,8 +265,9 @@ def augmented(ds, augment: Callable | None, seed: int, deterministic: bool):
 
     from .._nn.determinism import batch_augmenter
 
-    parallel = True
+    parallel, mixes = True, False
     if augment is not None:
+        mixes = getattr(augment, "mixes_labels", False)
         augment, parallel = batch_augmenter(augment, seed, deterministic)
 
     def scale(epoch, tagged):
@@ -255,7 +275,7 @@ def augmented(ds, augment: Callable | None, seed: int, deterministic: bool):
         x, rest = (item[0], item[1:]) if isinstance(item, tuple) else (item, ())
         x = tf.cast(x, tf.float32) / 255.0
         if augment is not None:
-            x = augment(epoch, batch, x)
+            x, rest = apply_augmenter(augment, mixes, x, rest, epoch, batch)
         return (x, *rest) if rest else x
 
     ds = ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE if parallel else None)

@@ -8,3 +8,6 @@ from .._nn import augment
 def register_augmenters(register):
     register("flip", augment.flip)
     register("flip-rotate-translate", augment.flip_rotate_translate)
+    register("mixup", augment.mixup)
+    register("cutmix", augment.cutmix)
+    register("randaugment", augment.randaugment)

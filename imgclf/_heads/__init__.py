@@ -117,7 +117,9 @@ class HeadKind:
     Before training: ``keep`` (the records the head can learn from), ``classes`` (the
     run's classes), ``has_classes`` (stratified splits, class weights and every
     class of test seen in train), ``head_for`` (the head the model ends with) and
-    ``saved`` (what config.json adds). Training: ``loss`` and ``metrics``. After:
+    ``saved`` (what config.json adds). Training: ``loss(head, label_smoothing,
+    soft)`` (``soft``: the labels are float rows, see pipeline.label_array) and
+    ``metrics``. After:
     how the test split is predicted, its predictions.csv, and how a finished
     folder's result is read back.
     """
@@ -127,7 +129,7 @@ class HeadKind:
     has_classes: bool
     head_for: Callable[[Head, TaskSpec, tuple[str, ...]], Head]
     saved: Callable[[Head], dict[str, Any]]
-    loss: Callable[[Head], str]
+    loss: Callable[..., Any]
     metrics: Callable[[], list[Any]]
     predict_test: Callable[..., Any]
     write_predictions: Callable[[Path, Any], None]
@@ -141,9 +143,7 @@ HEADS = {
         has_classes=True,
         head_for=lambda head, task, classes: task.head_for(classes),
         saved=lambda head: {},
-        loss=lambda head: (
-            "binary_crossentropy" if head.kind == "sigmoid" else "sparse_categorical_crossentropy"
-        ),
+        loss=classification.class_loss,
         metrics=lambda: ["accuracy"],
         predict_test=classification.predict_test,
         write_predictions=classification.write_predictions,
@@ -155,7 +155,7 @@ HEADS = {
         has_classes=False,
         head_for=lambda head, task, classes: head,
         saved=lambda head: {"targets": list(head.targets)},
-        loss=lambda head: "mean_squared_error",
+        loss=lambda head, label_smoothing=0.0, soft=False: "mean_squared_error",
         metrics=regression.training_metrics,
         predict_test=regression.predict_test,
         write_predictions=regression.write_regression_predictions,

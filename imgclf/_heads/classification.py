@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._files import write_csv, write_json
+from .._nn import tta
 from ..errors import DataError
 from .shortcuts import shortcut_metrics
 from .thresholds import pick_threshold
@@ -331,10 +332,27 @@ def load_classification_result(
     )
 
 
+def class_loss(head: Any, label_smoothing: float = 0.0, soft: bool = False) -> Any:
+    """A class head's cross-entropy. Sparse integer labels as before; one-hot or soft
+    rows (``soft``: MixUp/CutMix, or any label smoothing of a softmax head, which
+    Keras applies to one-hot labels only) take CategoricalCrossentropy; a sigmoid head
+    smooths with BinaryCrossentropy (y * (1 - s) + s / 2)."""
+    import keras
+
+    if head.kind == "sigmoid":
+        if not label_smoothing:
+            return "binary_crossentropy"
+        return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    if not soft and not label_smoothing:
+        return "sparse_categorical_crossentropy"
+    return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+
+
 def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> EvaluationResult:
     """A class head's test split predicted (``run``: the runner's run_folder.run.Run, ``pipes``
     its Pipelines). A sigmoid head first picks its threshold on the validation split
-    and records it in config.json."""
+    (without TTA) and records it in config.json; the test split is predicted with
+    ``config.tta`` (_nn/tta.py), recorded in metrics.json."""
     config, data, saved = run.config, run.data, run.saved
     head, info = data.head, saved.config
     threshold = pick_threshold(config, head.kind, model, pipes.ds("val"), pipes.labels("val"))
@@ -342,9 +360,10 @@ def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> EvaluationR
         saved.threshold = threshold
         info.update(threshold=threshold, threshold_rule=str(config.threshold))
         write_json(run.run_dir / "config.json", info)
-    return EvaluationResult(
-        y_true=pipes.labels("test"), scores=model.predict(pipes.ds("test"), verbose=0),
+    result = EvaluationResult(
+        y_true=pipes.labels("test"), scores=tta.predict(model, pipes.ds("test"), config.tta),
         classes=data.classes, head=head.kind, paths=[r.path for r in data.splits["test"]],
         threshold=threshold, history=history, config=info, data_summary=info["data_summary"],
         sources=[r.source for r in data.splits["test"]],
     )  # fmt: skip
+    return tta.record(result, config.tta)

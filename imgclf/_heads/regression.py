@@ -20,6 +20,7 @@ import numpy as np
 
 from .._data.pipeline import label_array
 from .._files import write_csv
+from .._nn import tta
 from ..errors import DataError
 from .classification import EvaluationResult, _num
 
@@ -148,12 +149,14 @@ def predict_test(run: Any, model: Any, pipes: Any, history: dict) -> RegressionR
     """A regression head's test split predicted: N x targets scores, no threshold
     (``run``: the runner's run_folder.run.Run, ``pipes`` its Pipelines)."""
     head, test, saved = run.data.head, run.data.splits["test"], run.saved
-    return RegressionResult(
+    mode = run.config.tta
+    result = RegressionResult(
         y_true=label_array(test, head.targets, "regression"),
-        scores=np.asarray(model.predict(pipes.ds("test"), verbose=0), dtype="float32"),
+        scores=np.asarray(tta.predict(model, pipes.ds("test"), mode), dtype="float32"),
         classes=tuple(head.targets), head="regression", paths=[r.path for r in test],
         history=history, config=saved.config, data_summary=saved.config["data_summary"],
     )  # fmt: skip
+    return tta.record(result, mode)
 
 
 def training_metrics() -> list[Any]:

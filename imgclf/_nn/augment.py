@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import _plugins as plugins
 from .._config import RunConfig
+from .._options import route_options
 from .._resolve import get_task
 from .._tasks import TaskSpec
 from ..errors import ConfigError
@@ -62,11 +63,50 @@ def flip(seed: int | None = None) -> Any:
     return keras.Sequential([layer], name="augment")
 
 
+def mixup(alpha: float = 0.2, seed: int | None = None) -> Any:
+    """Keras' MixUp: each image blended with another of its batch, weight ~ Beta(alpha,
+    alpha), labels blended alike (soft labels; training pipeline only)."""
+    import keras
+
+    layer = keras.layers.MixUp(alpha=alpha, seed=derive_seed(seed, "mixup"), name="mixup")
+    layer.mixes_labels = True
+    return layer
+
+
+def cutmix(factor: float = 1.0, seed: int | None = None) -> Any:
+    """Keras' CutMix: a box of another image of the batch pasted in, labels mixed by
+    its area (soft labels; training pipeline only)."""
+    import keras
+
+    layer = keras.layers.CutMix(factor=factor, seed=derive_seed(seed, "cutmix"), name="cutmix")
+    layer.mixes_labels = True
+    return layer
+
+
+def randaugment(num_ops: int = 2, factor: float = 0.5, seed: int | None = None) -> Any:
+    """Keras' RandAugment on [0, 1] images: ``num_ops`` operations drawn per batch at
+    magnitude ``factor``; all of its draws come from its one SeedGenerator."""
+    import keras
+
+    layer = keras.layers.RandAugment(
+        value_range=(0, 1), num_ops=num_ops, factor=factor,
+        seed=derive_seed(seed, "randaugment"), name="randaugment",
+    )  # fmt: skip
+    return keras.Sequential([layer], name="augment")
+
+
+mixup.mixes_labels = True  # type: ignore[attr-defined]
+cutmix.mixes_labels = True  # type: ignore[attr-defined]
+
+
 def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
-    """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins."""
+    """The registered name for ``name``: ``<task>/<name>`` (a task's own) wins; parts
+    joined by ``+`` (``flip+mixup``) resolve one by one."""
     name = name or (task.default_augmenter if task else None)
     if not name or name == "none":
         return None
+    if "+" in name:
+        return "+".join(augmenter_name(part.strip(), task) or "none" for part in name.split("+"))
     regs = plugins.registries()["augmenters"]
     plugin, colon, bare = name.rpartition(":")  # face_emotion:paper -> its face-emotion/paper
     scoped = f"{plugin}{colon}{task.name}/{bare}" if task else name
@@ -74,18 +114,44 @@ def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
 
 
 def augmenter_for(config: RunConfig, task: TaskSpec | None) -> Any:
-    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options."""
+    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options;
+    several parts (``flip+mixup``) become one layer (mixing.py)."""
     resolved = augmenter_name(config.augmenter, task)
     if not resolved:
         return None
-    build = plugins.registries()["augmenters"].get(resolved)
+    regs = plugins.registries()["augmenters"]
+    names = [n for n in resolved.split("+") if n != "none"]
     options = {k: _number(v) for k, v in config.augmenter_options.items()}
-    try:
-        return build(seed=config.seed, **options)
-    except TypeError as exc:
-        raise ConfigError(
-            f"Augmenter {resolved!r} does not take the options {sorted(options)}: {exc}."
-        ) from None
+    routed = route_options(names, options, [regs.get(n) for n in names])
+    parts = []
+    for name in names:
+        try:
+            parts.append(regs.get(name)(seed=config.seed, **routed[name]))
+        except TypeError as exc:
+            raise ConfigError(
+                f"Augmenter {name!r} does not take the options {sorted(routed[name])}: {exc}."
+            ) from None
+    if len(parts) == 1 and not getattr(parts[0], "mixes_labels", False):
+        return parts[0]
+    from .mixing import compose
+
+    return compose(parts) if parts else None
+
+
+def mixes_labels(config: RunConfig, task: TaskSpec | None) -> bool:
+    """Whether the run's augmenter mixes labels (MixUp, CutMix: ``mixes_labels``)."""
+    resolved = augmenter_name(config.augmenter, task)
+    regs = plugins.registries()["augmenters"]
+    names = [n for n in (resolved or "").split("+") if n and n != "none"]
+    return any(getattr(regs.get(n), "mixes_labels", False) for n in names)
+
+
+def soft_labels(config: RunConfig, task: TaskSpec | None, head_kind: str) -> bool:
+    """Whether a class head trains on soft labels: one-hot (softmax) or N x 1 (sigmoid)
+    floats, for MixUp/CutMix and for a softmax head's label smoothing."""
+    if head_kind == "regression":
+        return False
+    return mixes_labels(config, task) or (head_kind == "softmax" and config.label_smoothing > 0)
 
 
 def _number(value: Any) -> Any:

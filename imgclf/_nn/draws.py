@@ -38,6 +38,19 @@ def augment_in_graph(layer: Any, image: np.ndarray, n: int, batch_size: int) -> 
     return np.concatenate([np.asarray(b) for b in ds])
 
 
+def mix_in_graph(layer: Any, n: int, batch_size: int, size: int = 8) -> np.ndarray:
+    """The labels a label-mixing augmenter (MixUp, CutMix) gives ``n`` noise images
+    labelled one-hot by their place in the batch, run as a run runs it (graph mode):
+    each row says which images of the batch were mixed, and by how much."""
+    import tensorflow as tf
+
+    images = np.random.default_rng(0).random((n, size, size, 3), dtype=np.float32)
+    labels = np.eye(batch_size, dtype="float32")[np.arange(n) % batch_size]
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    ds = ds.map(lambda x, y: layer({"images": x, "labels": y}, training=True)["labels"])
+    return np.concatenate([np.asarray(b) for b in ds])
+
+
 def fit_affine(points: np.ndarray, sampled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least squares ``sampled = A @ point + b`` for one image, fitted again without the
     pixels off by more than half a pixel (reflected or filled at the borders)."""
@@ -159,11 +172,19 @@ def assert_reproducible_draws(
     """Check that a registered augmenter's draws follow from its seed and from nothing
     else, in graph mode: two builds with ``seed`` draw the same transforms, ``seed + 1``
     others; a second pass (the next epoch) draws new ones; and rewinding the Keras
-    SeedGenerators in its layers replays the first pass (what resuming a run needs)."""
+    SeedGenerators in its layers replays the first pass (what resuming a run needs).
+    A label-mixing augmenter (MixUp, CutMix) is compared by the labels it mixes, one
+    that is not an affine warp (RandAugment) by its output pixels."""
 
     def draws(layer: Any) -> dict[str, np.ndarray]:
+        if getattr(layer, "mixes_labels", False):  # MixUp, CutMix: what the labels say
+            return {"labels": mix_in_graph(layer, n, batch_size=16)}
         out = augment_in_graph(layer, coordinate_image(size), n, batch_size=16)
-        return {k: v for k, v in recover(out).items() if v.std() > 1e-3}
+        try:
+            recovered = recover(out)
+        except AssertionError:  # not an affine warp (RandAugment's colour operations)
+            return {"pixels": out.reshape(len(out), -1)}
+        return {k: v for k, v in recovered.items() if v.std() > 1e-3}
 
     def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
         return [k for k in a if k in b and np.allclose(a[k], b[k], atol=1e-4)]

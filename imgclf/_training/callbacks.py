@@ -21,6 +21,7 @@ import numpy as np
 
 from .._files import write_csv
 from .._run_folder.artifacts import history_rows
+from .schedules import current_rate
 
 
 def higher_is_better(monitor: str) -> bool:
@@ -153,8 +154,11 @@ class ResumeSeed(keras.callbacks.Callback):
         for cb in self.others:
             if isinstance(cb, keras.callbacks.ReduceLROnPlateau):
                 lr = replay_plateau(cb, phase_rows, self.model)
-        if isinstance(lr, float) and self.model.optimizer is not None:
-            self.model.optimizer.learning_rate = lr
+        optimizer = self.model.optimizer
+        per_step = isinstance(getattr(optimizer, "_learning_rate", None),
+                              keras.optimizers.schedules.LearningRateSchedule)  # fmt: skip
+        if isinstance(lr, float) and optimizer is not None and not per_step:
+            optimizer.learning_rate = lr  # a per-step schedule follows the restored iterations
 
 
 class PhaseColumn(keras.callbacks.Callback):
@@ -167,6 +171,38 @@ class PhaseColumn(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
             logs["phase"] = self.number
+
+
+class StepRate(keras.callbacks.Callback):
+    """Logs ``learning_rate`` for a per-step schedule (schedules.py): the rate of the
+    epoch's last step, as the optimizer's restored ``iterations`` give it."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None and self.model.optimizer is not None:
+            logs["learning_rate"] = current_rate(self.model.optimizer)
+
+
+class EMAWeights(keras.callbacks.Callback):
+    """``ema``: the averaged weights in the model while the callbacks between
+    ``swap_in`` and ``swap_out`` run (early stopping's best weights, the checkpoint),
+    the raw ones again before the backup (a resume continues training them).
+    Validation runs on the averaged weights (Keras' ``SwapEMAWeights``)."""
+
+    def __init__(self, swap: Any, into_model: bool) -> None:
+        super().__init__()
+        self.swap, self.into_model = swap, into_model
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swap._ema_weights_in_model != self.into_model:
+            self.swap._swap_variables()
+            self.swap._ema_weights_in_model = self.into_model
+
+
+def ema_callbacks() -> tuple[Any, Any, Any]:
+    """(validate on EMA, swap in, swap out): put the middle pair around the callbacks
+    that must see the averaged weights."""
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=False)
+    return swap, EMAWeights(swap, True), EMAWeights(swap, False)
 
 
 class _StandInOptimizer:

@@ -12,12 +12,14 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from .. import _plugins as plugins
 from .._config import RunConfig
 from .._heads import kind_of
+from .._nn.augment import soft_labels
 from .._run_folder.run import Run
 from .._tasks import Head
-from ..errors import ConfigError
-from . import phases
+from ..errors import ConfigError, ImgclfError
+from . import optimizers, phases, precision, schedules
 from . import strategy as dist
 from .progress import progress_callback
 from .strategy import gpu_count, shard_by_data, strategy_for
@@ -40,18 +42,33 @@ def pick_strategy(config: RunConfig | None = None) -> Any:
     return strategy_for(config)
 
 
-def loss_for(head: Head) -> str:
-    """The head kind's loss: cross-entropy for class heads, MSE for regression."""
-    return kind_of(head.kind).loss(head)
+def loss_for(head: Head, label_smoothing: float = 0.0, soft: bool = False) -> Any:
+    """The head kind's loss: cross-entropy for class heads (smoothed, on soft labels:
+    heads/classification.py ``class_loss``), MSE for regression."""
+    return kind_of(head.kind).loss(head, label_smoothing, soft)
 
 
-def compile_model(model: Any, head: Head, lr: float) -> Any:
-    """Adam with the head kind's loss and metrics (``HEADS``, heads/)."""
+def compile_model(
+    model: Any,
+    head: Head,
+    lr: float,
+    config: RunConfig | None = None,
+    steps_per_epoch: int | None = None,
+    epochs: int | None = None,
+    soft: bool = False,
+) -> Any:
+    """The run's optimizer (optimizers.py; Adam without a config) at ``lr`` over a phase
+    of ``epochs``, with the head kind's loss and metrics (``HEADS``, heads/)."""
     import keras
 
+    if config is None:
+        optimizer, smoothing = keras.optimizers.Adam(learning_rate=lr), 0.0
+    else:
+        optimizer = optimizers.make_optimizer(config, lr, steps_per_epoch, epochs)
+        smoothing = config.label_smoothing
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr),
-        loss=loss_for(head),
+        optimizer=optimizer,
+        loss=loss_for(head, smoothing, soft),
         metrics=kind_of(head.kind).metrics(),
     )
     return model
@@ -98,15 +115,18 @@ def make_callbacks(
     import keras
 
     from .._nn.determinism import EpochSeeds
-    from .callbacks import BestCheckpoint, EpochState, HistoryWriter, PhaseColumn, ResumeSeed
+    from .callbacks import (
+        BestCheckpoint,
+        EpochState,
+        HistoryWriter,
+        PhaseColumn,
+        ResumeSeed,
+        ema_callbacks,
+    )
 
-    schedule = []
-    if config.lr_schedule == "plateau":
-        schedule.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
-            )
-        )
+    schedule = schedule_callbacks(config)
+    plateau = [cb for cb in schedule if isinstance(cb, keras.callbacks.ReduceLROnPlateau)]
+    validate_ema, ema_in, ema_out = ema_callbacks() if config.ema else ((), (), ())
     early = keras.callbacks.EarlyStopping(
         monitor=config.monitor, patience=config.patience, restore_best_weights=True
     )
@@ -118,13 +138,16 @@ def make_callbacks(
         require_tensorboard()
         board = [keras.callbacks.TensorBoard(str(run_dir / "logs"))]
     return [
+        *([validate_ema] if config.ema else []),
         *([PhaseColumn()] if multi_phase else []),
         *schedule,
+        *([ema_in] if config.ema else []),
         early,
         checkpoint,
+        *([ema_out] if config.ema else []),
         history,
         backup,
-        ResumeSeed(history, [*schedule, early, checkpoint]),
+        ResumeSeed(history, [*plateau, early, checkpoint]),
         EpochSeeds(config.seed),
         *([EpochState(state)] if state is not None else []),
         *board,
@@ -133,8 +156,29 @@ def make_callbacks(
     ]
 
 
+def schedule_callbacks(config: RunConfig) -> list[Any]:
+    """``plateau``: ReduceLROnPlateau; ``cosine``/``onecycle``: the rate of each epoch's
+    last step in the logs (the optimizer steps the schedule itself, schedules.py)."""
+    import keras
+
+    from .callbacks import StepRate
+
+    if config.lr_schedule == "plateau":
+        return [
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
+            )
+        ]
+    return [StepRate()] if config.lr_schedule in schedules.PER_STEP else []
+
+
 def build_distributed(
-    config: RunConfig, build: Callable[[], Any], head: Head, console: Console
+    config: RunConfig,
+    build: Callable[[], Any],
+    head: Head,
+    console: Console,
+    steps_per_epoch: int | None = None,
+    soft: bool = False,
 ) -> tuple[Any, Any, Any]:
     """``build()`` compiled under the run's strategy and dtype policy: (model,
     strategy, policy).
@@ -143,13 +187,24 @@ def build_distributed(
     take the dtype policy that is global while they are built (strategy.py).
     """
     strategy = pick_strategy(config)
-    policy = dist.policy_for(config, strategy)
-    line = dist.describe(strategy, config.batch_size, policy)
-    if line:
-        console.print(line)
+    builder = model_builder(config)
+    policy = precision.policy_for(config, strategy, builder)
+    console.print(precision.describe(config, strategy, builder))
+    for line in (dist.describe(strategy, config.batch_size, policy), optimizers.describe(config)):
+        if line:
+            console.print(line)
     with dist.dtype_policy(policy), strategy.scope():
-        model = compile_model(build(), head, config.lr)
+        model = compile_model(build(), head, config.lr, config, steps_per_epoch,
+                              config.epochs, soft)  # fmt: skip
     return dist.fit_ready(model, strategy), strategy, policy
+
+
+def model_builder(config: RunConfig) -> Any:
+    """The registered builder of ``config.model`` (its ``prefers_float32``), or None."""
+    try:
+        return plugins.registries()["models"].get(config.model) if config.model else None
+    except ImgclfError:  # an unregistered test model: the name alone decides
+        return None
 
 
 def train(
@@ -174,7 +229,8 @@ def train(
     ``blocks(model)``: the backbone's layers grouped into blocks, for ``unfreeze``.
     """
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
-    model, strategy, policy = build_distributed(config, build, head, console)
+    soft = soft_labels(config, run.task, head.kind)
+    model, strategy, policy = build_distributed(config, build, head, console, steps_per_epoch, soft)
     val_ds = shard_by_data(val_ds)
     weights = None
     if config.class_weight == "auto" and y_train is not None and kind_of(head.kind).has_classes:
@@ -194,7 +250,9 @@ def train(
             console.print(phases.describe(phase, len(todo)))
             phase.trainable(model)
             with dist.dtype_policy(policy), strategy.scope():
-                model = dist.fit_ready(compile_model(model, head, phase.lr), strategy)
+                compile_model(model, head, phase.lr, config, steps_per_epoch,
+                              phase.stop - phase.start, soft)  # fmt: skip
+                model = dist.fit_ready(model, strategy)
         hist = fit_phase(model, strategy, phase, train_data, val_ds, weights, callbacks,
                          steps_per_epoch, run_dir, last=phase is todo[-1])  # fmt: skip
     seed = next(cb for cb in callbacks if type(cb).__name__ == "ResumeSeed")

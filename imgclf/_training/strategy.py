@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .precision import policy_for
 
 _CLASS_NAMES = {  # the names users know, for TensorFlow's implementation classes
     "CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy",
@@ -141,32 +142,6 @@ def is_multi_worker(strategy: Any) -> bool:
 
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
         strategy.extended._in_multi_worker_mode()
-    )
-
-
-def policy_for(config: Any, strategy: Any) -> str | None:
-    """The Keras dtype policy for ``--mixed-precision``: None when off.
-
-    mixed_bfloat16 on a TPU, mixed_float16 on a GPU. On a CPU float16 is slower, not
-    faster, so ``on`` is refused there unless forced (then mixed_float16, the GPU
-    setting, to try a GPU configuration on a CPU). ``bfloat16`` picks mixed_bfloat16
-    on any device: CPUs with AVX512_BF16 or AMX gain from it (docs/benchmarks.md).
-    """
-    import tensorflow as tf
-
-    mode = getattr(config, "mixed_precision", "off")
-    if mode == "off":
-        return None
-    if mode == "bfloat16":
-        return "mixed_bfloat16"
-    if isinstance(strategy, tf.distribute.TPUStrategy):
-        return "mixed_bfloat16"
-    if gpu_count() or mode == "force":
-        return "mixed_float16"
-    raise ConfigError(
-        "--mixed-precision needs a GPU or TPU; this machine has neither, and on a CPU "
-        "float16 is slower than float32. Leave it off, or force it with "
-        "--set mixed_precision=force."
     )
 
 
