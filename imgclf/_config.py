@@ -71,6 +71,9 @@ class RunConfig:
     mixed_precision: str = "off"
     tensorboard: bool = False
     deterministic: bool = field(default_factory=deterministic_default)
+    #: ``imagenet``, ``none`` (random init) or a ``.weights.h5``/``.keras`` file; None:
+    #: imagenet for a pretrained backbone, none for every other model (_nn/backbones.py).
+    weights: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,9 +99,10 @@ _SYNONYMS = {
 }  # fmt: skip
 
 
-#: Settings where 'none' is a value ('--augmenter none' switches augmentation off),
+#: Settings where 'none' is a value ('--augmenter none' switches augmentation off,
+#: '--weights none' means random init),
 #: not "unset" (which would fall back to the task's default).
-_NONE_IS_A_NAME = frozenset({"augmenter"})
+_NONE_IS_A_NAME = frozenset({"augmenter", "weights"})
 
 
 def field_names() -> list[str]:

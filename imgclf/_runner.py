@@ -31,6 +31,7 @@ from ._files import write_json
 from ._heads import kind_of
 from ._heads.classification import EvaluationResult
 from ._nn.augment import augmenter_for, augmenter_name
+from ._nn.backbones import build_with_weights, check_weights, model_builder
 from ._options import check_run_options, values_checked
 from ._reporting import render
 from ._run_folder.model import ModelInfo
@@ -78,7 +79,8 @@ def render_reports(
 def check_names(config: RunConfig, task: TaskSpec) -> None:
     """Unknown model/augmenter/reporter names and plugin options fail before any data is read."""
     regs = plugins.registries()
-    regs["models"].get(config.model)
+    if config.model is not None:  # no default model: the message below
+        check_weights(model_builder(config.model), config.weights, config.model)
     check_run_options(config, regs, augmenter_name(config.augmenter, task))
     for name in config.report:
         regs["reporters"].get(name)
@@ -255,11 +257,13 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
                       augmenter_for(config, run.task))  # fmt: skip
-    builder = plugins.registries()["models"].get(config.model)
+    builder = model_builder(config.model)
     y_train = None if head.kind == "regression" else pipes.labels("train")
     epochs = epoch_range(run.run_dir, config.epochs)
     model, history = train(
-        run, lambda: builder((size, size, 3), head), pipes.ds("train", True, epochs),
+        run, lambda: build_with_weights(builder, (size, size, 3), head, config.weights,
+                                        config.model),
+        pipes.ds("train", True, epochs),
         pipes.ds("val"), y_train=y_train, extra_callbacks=plugins.callbacks_for(config),
         epochs=epochs, steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
     )  # fmt: skip
