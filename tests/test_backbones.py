@@ -119,16 +119,24 @@ def test_saved_model_reloads_with_its_preprocessing(tmp_path):
 @pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
 def test_weights_from_a_file(tmp_path, suffix):
     model = imgclf.build_model("mobilenetv3-small", "covid-xray", SHAPE, weights="none")
+    rng = np.random.default_rng(0)  # every weight moved, batch-norm statistics too
+    model.set_weights(
+        [w + rng.random(w.shape, dtype="float32") * 0.01 for w in model.get_weights()]
+    )
     path = tmp_path / f"x{suffix}"
     model.save_weights(path) if suffix == ".weights.h5" else model.save(path)
     again = imgclf.build_model("mobilenetv3-small", "covid-xray", SHAPE, weights=str(path))
+    for loaded, saved in zip(again.weights, model.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(loaded), np.asarray(saved), err_msg=saved.path)
     x = images(2)
     np.testing.assert_allclose(predict(again, x), predict(model, x), atol=1e-6)
 
 
-def test_weights_of_another_model_are_a_clear_error(tmp_path):
-    path = tmp_path / "other.weights.h5"
-    imgclf.build_model("efficientnetv2-b0", "covid-xray", SHAPE, weights="none").save_weights(path)
+@pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
+def test_weights_of_another_model_are_a_clear_error(tmp_path, suffix):
+    path = tmp_path / f"other{suffix}"
+    other = imgclf.build_model("efficientnetv2-b0", "covid-xray", SHAPE, weights="none")
+    other.save_weights(path) if suffix == ".weights.h5" else other.save(path)
     with pytest.raises(ModelError, match="do not fit model 'mobilenetv3-small'") as info:
         imgclf.build_model("mobilenetv3-small", "covid-xray", SHAPE, weights=str(path))
     assert str(path) in str(info.value)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,16 +232,24 @@ def build_with_weights(
 
 
 def _load_file(model: Any, path: Path, label: str) -> None:
-    try:
-        model.load_weights(str(path))
-    except Exception as exc:  # Keras raises ValueError, KeyError, OSError...: all one story
-        reason = " ".join(str(exc).split())[:300]
+    """Load every weight of ``model`` from ``path``; a partial load (Keras only warns
+    when it skips a nested part) is as much an error as a failed one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(path))
+        except Exception as exc:  # Keras raises ValueError, KeyError, OSError...: one story
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)]
+            problem = skipped[0] if skipped else None
+    if problem is not None:
         raise ModelError(
             f"The weights in {str(path)!r} do not fit model {label!r} "
-            f"({type(exc).__name__}: {reason}). --weights PATH takes a file saved from the "
+            f"({' '.join(problem.split())[:300]}). --weights PATH takes a file saved from the "
             "same model with the same head and classes (model.save_weights('x.weights.h5') "
             "or a run's model.keras); use --weights imagenet or none to start afresh."
-        ) from None
+        )
 
 
 def _pretrained(builder: Any, input_shape: tuple[int, ...], head: Any) -> Any:
