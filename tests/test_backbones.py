@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
+import sys
 
 import numpy as np
 import pytest
@@ -195,6 +196,45 @@ def test_hub_names_without_keras_hub():
         imgclf.build_model("hub:resnet_50_imagenet", "covid-xray", SHAPE, weights="none")
     with pytest.raises(ConfigError, match="names a keras-hub preset"):
         model_builder("hub:")
+
+
+def stand_in_keras_hub(calls: dict):
+    """A module with keras-hub's two entry points imgclf uses, for a test without it."""
+    import importlib.machinery
+    import types
+
+    import keras
+
+    def from_preset(preset, load_weights=True):
+        if preset == "missing":
+            raise ValueError("no such preset")
+        calls["load_weights"] = load_weights
+        inputs = keras.Input((None, None, 3))
+        return keras.Model(inputs, keras.layers.Conv2D(4, 3, name="conv")(inputs), name="hub")
+
+    def converter(preset):
+        return keras.layers.Rescaling(1 / 255, name="converter")
+
+    hub = types.ModuleType("keras_hub")
+    hub.__spec__ = importlib.machinery.ModuleSpec("keras_hub", None)
+    hub.models = types.SimpleNamespace(Backbone=types.SimpleNamespace(from_preset=from_preset))
+    hub.layers = types.SimpleNamespace(ImageConverter=types.SimpleNamespace(from_preset=converter))
+    return hub
+
+
+def test_hub_model_wiring(monkeypatch):
+    """With a stand-in keras-hub: the preset is the nested "backbone", the converter
+    inside the model, and --weights decides whether the preset's weights load."""
+    calls: dict = {}
+    monkeypatch.setitem(sys.modules, "keras_hub", stand_in_keras_hub(calls))
+    model = imgclf.build_model("hub:some_preset", "covid-xray", SHAPE, weights="none")
+    assert calls == {"load_weights": False}
+    assert model.get_layer("backbone").get_layer("conv") is not None
+    assert predict(model, images(2)).shape == (2, 1)
+    imgclf.build_model("hub:some_preset", "covid-xray", SHAPE)  # None: the preset's weights
+    assert calls == {"load_weights": True}
+    with pytest.raises(ModelError, match="could not load preset 'missing'"):
+        imgclf.build_model("hub:missing", "covid-xray", SHAPE, weights="none")
 
 
 def test_weights_none_is_a_value_not_unset():
