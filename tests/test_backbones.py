@@ -107,10 +107,11 @@ def test_gray_images_reach_the_model_as_three_channels(tmp_path):
     assert batch.shape == (1, 16, 16, 3) and 0 <= batch.min() and batch.max() <= 1
 
 
-def test_saved_model_reloads_with_its_preprocessing(tmp_path):
+@pytest.mark.parametrize("name", ["resnet50v2", "convnext-tiny"])  # "tf" mode; LayerScale
+def test_saved_model_reloads_with_its_preprocessing(tmp_path, name):
     import keras
 
-    model = backbone("resnet50v2")(SHAPE, SOFTMAX)
+    model = backbone(name)(SHAPE, SOFTMAX)
     model.save(tmp_path / "m.keras")
     again = keras.saving.load_model(tmp_path / "m.keras")
     x = images(2)
