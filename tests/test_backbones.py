@@ -168,25 +168,46 @@ def no_network(*args, **kwargs):
     raise OSError("network is unreachable")
 
 
-def test_imagenet_offline_names_the_file_and_folder(tmp_path, monkeypatch):
-    """No connection is even attempted: every way to a socket is cut first."""
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """An empty Keras cache ($KERAS_HOME) and no network: every way to a socket is cut,
+    so no connection (not even a DNS lookup) is attempted. Yields the cache's home."""
     import keras.src.backend.config as keras_config
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))  # read at import time
+    home = tmp_path / "keras-home"
+    home.mkdir()  # Keras falls back to /tmp/.keras when its home is missing or read-only
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(home))  # Keras reads it on import
     for name in ("getaddrinfo", "create_connection"):
         monkeypatch.setattr(socket, name, no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
     with pytest.raises(OSError, match="unreachable"):
         socket.create_connection(("example.invalid", 80))
+    yield home
+    assert not list((home / "models").glob("*.h5")), "a weights file was downloaded"
+
+
+@pytest.mark.filterwarnings("ignore:`input_shape` is undefined")  # 32x32: Keras' note
+def test_imagenet_offline_names_the_file_and_folder(offline):
     with pytest.raises(ModelError) as info:
         imgclf.build_model("mobilenetv3-small", "covid-xray", SHAPE)  # None: imagenet
     message = str(info.value)
     assert "weights_mobilenet_v3_small" in message and ".h5" in message
     assert "https://" in message
-    assert str(tmp_path / "models") in message
+    assert str(offline / "models") in message
     assert "--weights PATH" in message and "--weights none" in message
-    assert not any(p.suffix == ".h5" for p in (tmp_path / "models").glob("*"))
+
+
+@pytest.mark.filterwarnings("ignore:`input_shape` is undefined")
+def test_cli_imagenet_offline_is_one_clean_message(offline, tmp_path):
+    data = make_image_folder(tmp_path / "data", classes=("NORMAL", "COVID"), per_class=6, size=32)
+    result = invoke_cli(
+        "run", "covid-xray", "--model", "mobilenetv3-small", "--data", str(data),
+        "--image-size", "32", "--epochs", "1", "--output", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "weights_mobilenet_v3_small" in result.output and "--weights none" in result.output
 
 
 @pytest.mark.skipif(importlib.util.find_spec("keras_hub") is not None, reason="keras-hub here")

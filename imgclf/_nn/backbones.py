@@ -263,9 +263,10 @@ def _pretrained(builder: Any, input_shape: tuple[int, ...], head: Any) -> Any:
             raise
         url_text = url.group(0).rstrip(":,;")
         folder = keras_cache_dir()
+        reason = str(exc).rpartition(" -- ")[2]  # get_file: "URL fetch failure on URL: N -- why"
         raise ModelError(
             f"Could not download the ImageNet weights file {url_text.rsplit('/', 1)[-1]!r} "
-            f"from {url_text} ({' '.join(str(exc).split())[:200]}). Without a network: "
+            f"from {url_text} ({' '.join(reason.split())[:200]}). Without a network: "
             f"download it on another machine and put it in {folder} (Keras' cache, "
             "$KERAS_HOME/models), or use --weights PATH (a .weights.h5 or .keras file) or "
             "--weights none (random init)."
