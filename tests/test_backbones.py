@@ -290,3 +290,15 @@ def test_cli_run_refuses_imagenet_for_a_paper_model(tmp_path):
                         "--data", str(data), "--output", str(tmp_path / "runs"))  # fmt: skip
     assert result.exit_code == 2 and "'reshi2021' has no pretrained weights" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("name", ["mobilenetv3-small", "resnet50v2"])
+def test_gradcam_looks_inside_the_backbone(name):
+    """The plots reporter's Grad-CAM: a nested backbone's own feature map."""
+    from imgclf._reporting.gradcam import find_target_layer, gradcam_heatmaps
+
+    model = backbone(name)(SHAPE, SOFTMAX)
+    assert find_target_layer(model).name == "backbone"
+    maps = gradcam_heatmaps(model, images(2), [0, 2])
+    assert maps.shape == (2, 32, 32)
+    assert np.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1 + 1e-6
