@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 from collections import Counter
@@ -188,11 +189,19 @@ class Pipelines:
         return label_array(self.data.splits[split], self.data.classes, "softmax")
 
 
+def weights_file_or_word(weights: str | None) -> str | None:
+    """``--weights`` for config.json: a file made absolute (like ``data``), else as given."""
+    if weights is None or weights.strip().casefold() in ("imagenet", "none"):
+        return weights
+    return absolute(os.path.expanduser(weights))
+
+
 def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: int) -> dict:
     """What config.json holds: the resolved settings plus what the run derived."""
     return {
         **config.to_dict(),
         "data": [absolute(d) for d in config.data],  # read the same from any directory
+        "weights": weights_file_or_word(config.weights),
         "augmenter": augmenter_name(config.augmenter, task) or "none",
         "image_size": size,
         "head": data.head.kind,

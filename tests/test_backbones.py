@@ -284,6 +284,16 @@ def test_cli_run_with_a_backbone(tmp_path):
     assert json.loads((run_dir / "config.json").read_text())["weights"] == "none"
 
 
+def test_config_json_records_a_weights_file_absolute(tmp_path, monkeypatch):
+    from imgclf._runner import weights_file_or_word
+
+    monkeypatch.chdir(tmp_path)
+    assert weights_file_or_word("runs/x/model.keras") == str(tmp_path / "runs/x/model.keras")
+    assert [weights_file_or_word(w) for w in ("none", "imagenet", None)] == [
+        "none", "imagenet", None,
+    ]  # fmt: skip
+
+
 def test_cli_run_refuses_imagenet_for_a_paper_model(tmp_path):
     data = make_image_folder(tmp_path / "data", classes=("NORMAL", "COVID"), per_class=4)
     result = invoke_cli("run", "covid-xray", "--model", "reshi2021", "--weights", "imagenet",
