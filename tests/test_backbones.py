@@ -312,3 +312,14 @@ def test_gradcam_looks_inside_the_backbone(name):
     maps = gradcam_heatmaps(model, images(2), [0, 2])
     assert maps.shape == (2, 32, 32)
     assert np.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1 + 1e-6
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [({"preprocess": "torch"}, "preprocess should be one of"), ({"block_pattern": "x"}, "a group")],
+)
+def test_a_backbone_checks_its_fields(fields, message):
+    values = {"name": "b", "application": "DenseNet121", "block_pattern": "(x)", "params": 1,
+              "weights_mb": 0.0, "description": "", **fields}  # fmt: skip
+    with pytest.raises(ModelError, match=message):
+        Backbone(**values)

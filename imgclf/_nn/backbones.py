@@ -69,9 +69,31 @@ class Backbone:
     #: Takes pretrained weights: ``--weights imagenet`` applies (the default).
     pretrained: ClassVar[bool] = True
 
+    def __post_init__(self) -> None:
+        if self.preprocess not in PREPROCESS:
+            raise ModelError(
+                f"Backbone {self.name!r}: preprocess should be one of {', '.join(PREPROCESS)}; "
+                f"received preprocess={self.preprocess!r}."
+            )
+        if re.compile(self.block_pattern).groups < 1:
+            raise ModelError(
+                f"Backbone {self.name!r}: block_pattern needs a group naming the block, e.g. "
+                rf"r'^(block\d+[a-z])_'; received {self.block_pattern!r}."
+            )
+
     def __call__(self, input_shape: Sequence[int], head: Any, weights: str | None = None) -> Any:
-        """The model for ``input_shape`` (H, W, 3) and ``head``; ``weights``: ``None``
-        (random init, the ``register_models`` contract) or ``"imagenet"``."""
+        """Build the model (uncompiled).
+
+        Args:
+            input_shape: (height, width, 3); the pipeline feeds RGB pixels in [0, 1].
+            head: the task's ``Head`` (softmax, sigmoid or regression).
+            weights: ``None`` (random init: the ``register_models`` contract, nothing is
+                downloaded) or ``"imagenet"``. ``--weights`` goes through
+                :func:`build_with_weights`, where ``None`` means imagenet.
+
+        Returns:
+            A ``keras.Model`` whose layer ``"backbone"`` is the application.
+        """
         import keras
 
         shape = tuple(int(s) for s in input_shape)
