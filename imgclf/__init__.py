@@ -29,12 +29,14 @@ from ._heads.regression import RegressionResult
 from ._hookspecs import hookimpl
 from ._nn import batch_norm, conv_bn_relu, depthwise_separable, output_layer
 from ._nn.augment import derive_seed, flip, flip_rotate_translate
+from ._nn.backbones import Backbone
 from ._prediction.files import collect_images
 from ._runner import RunResult
 from ._tasks import Head, Reference, TaskSpec
 from .errors import ConfigError, DataError, ImgclfError, ModelError, PluginError
 
 __all__ = [
+    "Backbone",
     "ConfigError",
     "DataError",
     "DatasetLoader",

@@ -16,6 +16,7 @@ from ._exporting.compare import export_and_compare
 from ._heads import select_head
 from ._heads.classification import EvaluationResult
 from ._nn.augment import build_augmenter as build_augmenter  # public: imgclf.build_augmenter
+from ._nn.backbones import build_with_weights, model_builder
 from ._nn.saving import load_model as load_model  # public: imgclf.load_model
 from ._nn.saving import unsafe_loading
 from ._prediction.files import collect_images, score_batches
@@ -70,11 +71,14 @@ def build_model(
     input_shape: Sequence[int] | None = None,
     classes: Sequence[str] | None = None,
     head: str = "classes",
+    weights: str | None = None,
 ) -> Any:
     """The Keras model a run of ``task`` with model ``name`` would train (uncompiled);
-    ``head`` names one of the task's heads (``--head``), e.g. ``va``."""
+    ``head`` names one of the task's heads (``--head``), e.g. ``va``. ``weights`` as
+    ``--weights``: ``"imagenet"``, ``"none"`` or a ``.weights.h5``/``.keras`` path;
+    ``None`` is imagenet for a pretrained backbone and none for every other model."""
     spec = get_task(task)
-    builder = plugins.registries()["models"].get(name)
+    builder = model_builder(name)
     if input_shape is None:
         size = spec.image_size(None, builder)
         input_shape = (size, size, 3)
@@ -86,7 +90,7 @@ def build_model(
                 f"more names); received classes={classes!r}."
             )
         chosen = spec.head_for(tuple(classes) if classes else None)
-    return builder(tuple(input_shape), chosen)
+    return build_with_weights(builder, tuple(input_shape), chosen, weights, name)
 
 
 def predict(

@@ -80,6 +80,8 @@ class RunConfig:
     # new head on the frozen backbone), the blocks phase 2 unfreezes (``all`` or the
     # top N) and its learning rate as a fraction of ``lr`` (the Keras guide's 1e-5
     # after 1e-3).
+    #: ``imagenet``, ``none`` (random init) or a ``.weights.h5``/``.keras`` file; None:
+    #: imagenet for a pretrained backbone, none for every other model (_nn/backbones.py).
     weights: str | None = None
     frozen_epochs: int = 5
     unfreeze: int | str = "all"
@@ -129,9 +131,10 @@ _SYNONYMS = {
 }  # fmt: skip
 
 
-#: Settings where 'none' is a value ('--augmenter none' switches augmentation off),
+#: Settings where 'none' is a value ('--augmenter none' switches augmentation off,
+#: '--weights none' means random init),
 #: not "unset" (which would fall back to the task's default).
-_NONE_IS_A_NAME = frozenset({"augmenter"})
+_NONE_IS_A_NAME = frozenset({"augmenter", "weights"})
 
 
 def field_names() -> list[str]:

@@ -31,7 +31,7 @@ from ._registry import Registry
 #: Built-in plugins: the name ``imgclf plugins`` shows -> the (private) module.
 DEFAULT_PLUGINS = {
     f"imgclf.default_plugins.{kind}": f"imgclf._default_plugins.{kind}"
-    for kind in ("datasets", "augmenters", "reporters")
+    for kind in ("datasets", "models", "augmenters", "reporters")
 }
 DEFAULT_PLUGINS["imgclf.default_plugins.tasks"] = "imgclf._default_plugins.tasks"
 REGISTER_HOOKS = ("tasks", "datasets", "models", "augmenters", "reporters")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 from collections import Counter
@@ -33,6 +34,7 @@ from ._files import write_json
 from ._heads import kind_of
 from ._heads.classification import EvaluationResult
 from ._nn.augment import augmenter_for, augmenter_name, soft_labels
+from ._nn.backbones import build_with_weights, check_weights, model_builder
 from ._options import check_run_options, values_checked
 from ._reporting import render
 from ._run_folder.model import ModelInfo
@@ -80,7 +82,8 @@ def render_reports(
 def check_names(config: RunConfig, task: TaskSpec) -> None:
     """Unknown model/augmenter/reporter names and plugin options fail before any data is read."""
     regs = plugins.registries()
-    regs["models"].get(config.model)
+    if config.model is not None:  # no default model: the message below
+        check_weights(model_builder(config.model), config.weights, config.model)
     check_run_options(config, regs, augmenter_name(config.augmenter, task))
     for name in config.report:
         regs["reporters"].get(name)
@@ -222,11 +225,19 @@ class Pipelines:
         return label_array(self.data.splits[split], self.data.classes, "softmax")
 
 
+def weights_file_or_word(weights: str | None) -> str | None:
+    """``--weights`` for config.json: a file made absolute (like ``data``), else as given."""
+    if weights is None or weights.strip().casefold() in ("imagenet", "none"):
+        return weights
+    return absolute(os.path.expanduser(weights))
+
+
 def saved_config(config: RunConfig, task: TaskSpec, data: PreparedData, size: int) -> dict:
     """What config.json holds: the resolved settings plus what the run derived."""
     return {
         **config.to_dict(),
         "data": [absolute(d) for d in config.data],  # read the same from any directory
+        "weights": weights_file_or_word(config.weights),
         "augmenter": augmenter_name(config.augmenter, task) or "none",
         "image_size": size,
         "head": data.head.kind,
@@ -263,7 +274,7 @@ def execute(
         run_dir = new_run_dir(output_root(config), task.name, config.model)
     write_skipped(run_dir, data.checks)
     write_splits(run_dir, data.splits)
-    size = task.image_size(config.image_size, plugins.registries()["models"].get(config.model))
+    size = task.image_size(config.image_size, model_builder(config.model))
     saved = ModelInfo.from_config(
         saved_config(config, task, data, size), run_dir, run_dir / "model.keras"
     )
@@ -291,10 +302,12 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
                       augmenter_for(config, run.task),
                       soft_labels(config, run.task, head.kind))  # fmt: skip
-    builder = plugins.registries()["models"].get(config.model)
+    builder = model_builder(config.model)
     y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
     model, history = train(
-        run, lambda: builder((size, size, 3), head), lambda epochs: pipes.ds("train", True, epochs),
+        run, lambda: build_with_weights(builder, (size, size, 3), head, config.weights,
+                                        config.model),
+        lambda epochs: pipes.ds("train", True, epochs),
         pipes.ds("val"), y_train=y_train, extra_callbacks=plugins.callbacks_for(config),
         steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
         blocks=getattr(builder, "blocks", None),

@@ -172,12 +172,13 @@ def make_image_folder(
 def check_model_trains(
     name: str, task: str, input_shape: Sequence[int] = (32, 32, 3), batch: int = 4
 ) -> dict[str, float]:
-    """Build model ``name`` for ``task`` and take one training step; return its logs."""
+    """Build model ``name`` for ``task`` and take one training step; return its logs.
+    Random init (``weights="none"``): a pretrained backbone downloads nothing."""
     import numpy as np
 
     spec = get_task(task)
     head = spec.head_for()
-    model = compile_model(build_model(name, task, input_shape), head, 1e-3)
+    model = compile_model(build_model(name, task, input_shape, weights="none"), head, 1e-3)
     x = np.random.default_rng(0).random((batch, *input_shape), dtype="float32")
     y = (np.arange(batch) % 2).astype("float32" if head.kind == "sigmoid" else "int32")
     return model.train_on_batch(x, y, return_dict=True)

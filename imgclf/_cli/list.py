@@ -37,6 +37,17 @@ def _describe(kind: str, obj: object) -> str:
     return " ".join(desc.strip().split("\n\n")[0].split())  # the summary, not a cut line
 
 
+def _model_figures(obj: object) -> list[str]:
+    """Input size, parameters and float32 MB a model builder declares (``default_size``,
+    ``params``, ``weights_mb``: Backbones do), hard-coded so nothing imports TensorFlow."""
+    size, params, mb = (getattr(obj, a, None) for a in ("default_size", "params", "weights_mb"))
+    return [
+        f"{size}px" if size else "",
+        f"{params / 1e6:.1f}M" if params else "",
+        f"{mb:.1f}" if mb else "",
+    ]
+
+
 @cli.command("list")
 @click.argument("kind", required=False, type=click.Choice(KINDS))
 def list_cmd(kind: str | None) -> None:
@@ -47,10 +58,15 @@ def list_cmd(kind: str | None) -> None:
         table = Table(title=k, title_justify="left")
         table.add_column("name", style="bold", overflow="fold")
         table.add_column("from", overflow="fold")
+        if k == "models":
+            table.add_column("input", justify="right")
+            table.add_column("params", justify="right")
+            table.add_column("MB", justify="right")  # float32 weights
         table.add_column("description", overflow="fold")
         for name in regs[k]:
             obj = regs[k].get(name)
-            table.add_row(name, regs[k].owner(name), escape(_describe(k, obj)))
+            figures = _model_figures(obj) if k == "models" else []
+            table.add_row(name, regs[k].owner(name), *figures, escape(_describe(k, obj)))
         clashing = sorted({n.partition(":")[2] for n in regs[k] if ":" in n})
         if clashing:  # Registry.names() qualifies exactly the names plugins clash on
             table.caption = (

@@ -21,6 +21,12 @@ from .tfquiet import import_tensorflow_quietly
     help="Output head: 'classes' (default) or one the task declares, e.g. 'va' for "
     "face-emotion's valence/arousal regression (see 'imgclf list tasks').",
 )
+@click.option(
+    "--weights",
+    metavar="SOURCE",
+    help="Initial weights: imagenet (pretrained backbones; their default), none (random "
+    "init; every other model's default) or a .weights.h5/.keras file of the same model.",
+)
 @click.option("--data", "-d", multiple=True, help="Data folder or CSV; repeat for several.")
 @click.option("--loader", help="Dataset loader (default: detected from --data).")
 @click.option("--epochs", type=int)

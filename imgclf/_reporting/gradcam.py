@@ -3,7 +3,9 @@
 The target layer is found automatically: the last layer whose output is a 4-D
 feature map (batch, height, width, channels) with a spatial size of at least 2x2
 (else the last 4-D one), i.e. the deepest convolutional feature map; padding and
-cropping layers are passed over. The model is
+cropping layers are passed over. When that layer is a nested model (the "backbone" of
+an ``imgclf.Backbone``, whose outer graph is one chain of layers) the map is the one
+found the same way inside it. The model is
 loaded from the run folder's ``model.keras`` with Keras safe mode on.
 """
 
@@ -25,7 +27,8 @@ PER_GROUP = 4
 
 
 def find_target_layer(model: Any) -> Any:
-    """The deepest layer with a 4-D output, preferring one at least 2x2 in space."""
+    """The deepest layer with a 4-D output, preferring one at least 2x2 in space; a
+    nested model (a backbone) before any other."""
     import keras
 
     skip = (keras.layers.InputLayer, keras.layers.ZeroPadding2D, keras.layers.Cropping2D)
@@ -44,6 +47,9 @@ def find_target_layer(model: Any) -> Any:
             f"Grad-CAM needs a convolutional feature map, but model {model.name!r} has no "
             "layer with a 4-D output (batch, height, width, channels)."
         )
+    nested = [layer for layer, _ in maps if isinstance(layer, keras.Model)]
+    if nested:  # a backbone: its own maps are chosen inside it (through_nested)
+        return nested[-1]
     spatial = [layer for layer, shape in maps if (shape[1] or 0) >= 2 and (shape[2] or 0) >= 2]
     return (spatial or [layer for layer, _ in maps])[-1]
 
@@ -57,11 +63,14 @@ def gradcam_heatmaps(
     import tensorflow as tf
 
     layer = layer or find_target_layer(model)
-    grad_model = keras.Model(model.inputs, [layer.output, model.outputs[0]])
+    if isinstance(layer, keras.Model):
+        forward = through_nested(model, layer)
+    else:
+        forward = keras.Model(model.inputs, [layer.output, model.outputs[0]])
     x = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
     cls = tf.constant(np.asarray(class_indices, dtype="int32"))
     with tf.GradientTape() as tape:
-        fmap, preds = grad_model(x, training=False)
+        fmap, preds = forward(x, training=False)
         if preds.shape[-1] == 1:  # sigmoid: the score of class 1, or 1 - it for class 0
             p = preds[:, 0]
             score = tf.where(cls == 1, p, 1.0 - p)
@@ -73,6 +82,28 @@ def gradcam_heatmaps(
     cam = cam / (tf.reduce_max(cam, axis=(1, 2), keepdims=True) + 1e-8)
     cam = tf.image.resize(cam[..., tf.newaxis], x.shape[1:3], method="bilinear")
     return cam.numpy()[..., 0]
+
+
+def through_nested(model: Any, nested: Any) -> Any:
+    """``x -> (feature map inside nested, model output)`` for a model whose layers form
+    one chain around a nested model: a nested Functional's ``.output`` is its own graph's
+    tensor, so the outer graph cannot be cut there; the chain is called layer by layer."""
+    import keras
+
+    inner_layer = find_target_layer(nested)
+    inner = keras.Model(nested.inputs, [inner_layer.output, nested.outputs[0]])
+    at = model.layers.index(nested)
+    before = [la for la in model.layers[:at] if not isinstance(la, keras.layers.InputLayer)]
+
+    def forward(x: Any, training: bool = False) -> Any:
+        for layer in before:
+            x = layer(x, training=training)
+        fmap, x = inner(x, training=training)
+        for layer in model.layers[at + 1 :]:
+            x = layer(x, training=training)
+        return fmap, x
+
+    return forward
 
 
 def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:

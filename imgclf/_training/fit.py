@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from .. import _plugins as plugins
 from .._config import RunConfig
 from .._heads import kind_of
+from .._nn import backbones
 from .._nn.augment import soft_labels
 from .._run_folder.run import Run
 from .._tasks import Head
@@ -202,7 +202,7 @@ def build_distributed(
 def model_builder(config: RunConfig) -> Any:
     """The registered builder of ``config.model`` (its ``prefers_float32``), or None."""
     try:
-        return plugins.registries()["models"].get(config.model) if config.model else None
+        return backbones.model_builder(config.model) if config.model else None
     except ImgclfError:  # an unregistered test model: the name alone decides
         return None
 
