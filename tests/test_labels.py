@@ -49,6 +49,8 @@ def test_classes_from_the_data_every_label_as_spelled():
     )
     assert [r.label for r in out] == ["Cat", "k9", "k9"] and dropped == {"owl": 1}
     assert classes_present(recs("b", "a", "c"), FROM_DATA) == ("a", "b", "c")
+    out, _ = map_labels(recs("happiness", "HAPPINESS", "happiness", "Sad"), FROM_DATA)
+    assert [r.label for r in out] == ["happiness"] * 3 + ["Sad"]  # one class per word
     with pytest.raises(DataError, match="Images without a label: ''"):
         map_labels(recs("cat", ""), FROM_DATA)
     with pytest.raises(DataError, match=r"single class \(cat\); a classifier needs at least two\."):

@@ -404,3 +404,21 @@ def test_a_run_with_the_recipe_records_it(tiny, tmp_path, monkeypatch):
     assert "Precision: float32 (auto: IMGCLF_AUTO_PRECISION=off" in shown  # the test suite
     assert "Recipe: sgd, onecycle schedule, EMA of the weights" in shown
     assert len(learning_rates(result.run_dir)) == 2
+
+
+def test_the_mixed_precision_option_takes_a_mode(tiny, tmp_path, monkeypatch):
+    """``--mixed-precision off`` forces float32; the bare flag still means ``on``."""
+    from click.testing import CliRunner
+
+    from imgclf._cli import cli
+
+    monkeypatch.setenv("IMGCLF_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["run", "tiny-task", "--data", str(tiny.data), "--epochs", "1", "--image-size",
+            "16", "--output", str(tmp_path / "runs"), "--set", "report=json"]  # fmt: skip
+    result = CliRunner().invoke(cli, [*args, "--mixed-precision", "off"])
+    assert result.exit_code == 0, result.output
+    assert "Precision: float32 (off" in result.output
+    (run_dir,) = (tmp_path / "runs" / "tiny-task").glob("*/*")
+    assert json.loads((run_dir / "config.json").read_text())["mixed_precision"] == "off"
+    result = CliRunner().invoke(cli, [*args, "--mixed-precision", "--tensorboard"])
+    assert result.exit_code == 2 and "--mixed-precision needs a GPU or TPU" in result.output

@@ -70,10 +70,13 @@ from .tfquiet import import_tensorflow_quietly
 @click.option(
     "--mixed-precision",
     "mixed_precision",
+    is_flag=False,
     flag_value="on",
     default=None,
-    help="mixed_float16 on GPUs, mixed_bfloat16 on TPUs (refused on a CPU unless "
-    "--set mixed_precision=force).",
+    type=click.Choice(["auto", "off", "on", "force", "bfloat16"]),
+    help="auto (default): bf16 where the hardware has it, else float32; off: float32; "
+    "on (the bare flag): mixed_float16 on GPUs, mixed_bfloat16 on TPUs (refused on a CPU "
+    "unless force); bfloat16: on any device.",
 )
 @click.option(
     "--tensorboard", is_flag=True, default=None, help="Write TensorBoard logs to RUN_DIR/logs."

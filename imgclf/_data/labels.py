@@ -1,8 +1,9 @@
 """Map a data set's label spellings onto a task's class names.
 
 A task with classes from the data (``TaskSpec.classes == ()``, e.g. ``classify``)
-takes every label as a class, spelled as the data spells it (stripped); its
-``label_map`` still renames or drops (``''``) labels.
+takes every label as a class, spelled as most of the data spells it (stripped;
+labels that differ only in case are one class); its ``label_map`` still renames or
+drops (``''``) labels.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def map_labels(
     error unless ``drop_unknown``.
     """
     table = label_table(task, label_map)
+    if task.classes_from_data:
+        table = {**spellings(records), **table}
     out, dropped, unknown = [], Counter(), Counter()
     for r in records:
         cls = class_of(r.label, table, task)
@@ -67,6 +70,17 @@ def map_labels(
         raise DataError(unknown_message(task, unknown))
     dropped.update(unknown)
     return out, dropped
+
+
+def spellings(records: list[Record]) -> dict[str, str]:
+    """casefolded label -> its most common spelling: with classes from the data,
+    ``happiness`` and ``HAPPINESS`` are one class (named as most images spell it)."""
+    seen: dict[str, Counter] = {}
+    for r in records:
+        spelled = (r.label or "").strip()
+        if spelled:
+            seen.setdefault(spelled.casefold(), Counter())[spelled] += 1
+    return {key: min(c, key=lambda s: (-c[s], s)) for key, c in seen.items()}
 
 
 def unknown_message(task: TaskSpec, unknown: Counter) -> str:

@@ -102,6 +102,8 @@ class Backbone:
                 f"{self.name} takes (height, width, 3) RGB images; received input_shape={shape}."
             )
         base = self.application_model(shape, weights)
+        if weights is None:
+            from_scratch(base)
         scale, offset = PREPROCESS[self.preprocess]
         inputs = keras.Input(shape, dtype="float32", name="image")
         x = keras.layers.Rescaling(scale, offset, name="preprocess")(inputs)
@@ -307,3 +309,14 @@ def keras_cache_dir() -> str:
     if not os.access(home, os.W_OK):
         home = os.path.join("/tmp", ".keras")
     return os.path.join(home, "models")
+
+
+def from_scratch(base: Any) -> None:
+    """Batch-norm momentum 0.9 for a backbone trained from random weights: the
+    applications' 0.999 (MobileNetV3) moves the inference statistics so slowly that a
+    small data set's run ends with the initial ones and predicts one class."""
+    import keras
+
+    for layer in base._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = min(layer.momentum, 0.9)
