@@ -284,7 +284,7 @@ def evaluate_saved(
     y_true, scores = predict_records(keras_model, prepared, saved.head, size, batch_size, mode)
     summary = evaluation_summary(prepared, saved, data, left_out, y_true)
     folder = new_folder(Path(output) if output else (saved.run_dir or Path(".")) / "evaluations")
-    config = evaluation_config(saved, size, names, summary)
+    config = {**evaluation_config(saved, size, names, summary), "tta": mode}
     write_json(folder / "config.json", config)
     result = EvaluationResult(
         y_true=y_true,

@@ -86,7 +86,7 @@ def setup(tmp_path, monkeypatch):
     Snapshots.taken, Snapshots.stop_at = [], None
     data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=12, size=16)
     start = tmp_path / "start.weights.h5"
-    model = TinyBackbone()((16, 16, 3), imgclf.Head("sigmoid", ("dark", "light")))
+    model = TinyBackbone()((16, 16, 3), imgclf.Head("softmax", ("dark", "light")))
     model.save_weights(start)
     with plugin_registered(Plugin(), "phases"):
         yield data, start

@@ -173,7 +173,7 @@ def test_each_phase_has_its_schedule_and_a_resume_continues_it(tmp_path, monkeyp
     monkeypatch.setenv("IMGCLF_CACHE_DIR", str(tmp_path / "cache"))
     data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=12, size=16)
     start = tmp_path / "start.weights.h5"
-    TinyBackbone()((16, 16, 3), Head("sigmoid", ("dark", "light"))).save_weights(start)
+    TinyBackbone()((16, 16, 3), Head("softmax", ("dark", "light"))).save_weights(start)
     options = dict(model="recipe-backbone", data=data, epochs=4, frozen_epochs=2, lr=0.1,
                    finetune_lr_factor=0.5, batch_size=8, patience=10, seed=3, report=[],
                    weights=str(start), lr_schedule="cosine", warmup_epochs=1,

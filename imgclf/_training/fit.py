@@ -257,7 +257,9 @@ def train(
                          steps_per_epoch, run_dir, last=phase is todo[-1])  # fmt: skip
     seed = next(cb for cb in callbacks if type(cb).__name__ == "ResumeSeed")
     if (len(todo) > 1 or seed.resumed_from) and (run_dir / "model.keras").is_file():
-        model.load_weights(run_dir / "model.keras")  # the best epoch of the whole run
+        with warnings.catch_warnings():  # its optimizer may be another phase's
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(run_dir / "model.keras")  # the best epoch of the whole run
         return model, seed.history_writer.history()
     return model, {k: [float(v) for v in vs] for k, vs in hist.history.items()}
 
