@@ -344,3 +344,39 @@ def test_from_scratch_batch_norm_settles_faster():
         if isinstance(layer, keras.layers.BatchNormalization)
     ]
     assert norms and max(n.momentum for n in norms) == 0.9
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("keras_hub") is None,
+    reason="keras-hub is not installed (the optional 'hub' extra)",
+)
+def test_a_local_keras_hub_preset_trains_and_fine_tunes(tmp_path, monkeypatch):
+    """``hub:PATH`` with the real keras-hub, offline: a tiny preset saved here, its
+    weights loaded (the preset's own, as --weights imagenet does), two phases."""
+    import io
+
+    import keras_hub
+    from rich.console import Console
+
+    from imgclf.testing import make_image_folder
+
+    monkeypatch.setenv("IMGCLF_CACHE_DIR", str(tmp_path / "cache"))
+    preset = tmp_path / "preset"
+    keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64], input_conv_kernel_sizes=[3], stackwise_num_filters=[64],
+        stackwise_num_blocks=[1], stackwise_num_strides=[1], block_type="basic_block",
+        use_pre_activation=False, image_shape=(None, None, 3),
+    ).save_to_preset(str(preset))  # fmt: skip
+    keras_hub.layers.ResNetImageConverter(image_size=(32, 32), scale=1 / 255.0).save_to_preset(
+        str(preset)
+    )
+    data = make_image_folder(tmp_path / "data", ("COVID-19", "NORMAL"), per_class=8, size=32)
+    console = Console(file=io.StringIO(), width=200)
+    result = imgclf.run(
+        "covid-xray", model=f"hub:{preset}", data=data, epochs=2, frozen_epochs=1,
+        image_size=32, batch_size=8, output=tmp_path / "runs", report=["json"], console=console,
+    )  # fmt: skip
+    assert result.run_dir.parent == tmp_path / "runs" / "covid-xray" / "hub-preset"
+    shown = console.file.getvalue()
+    assert "Phase 1/2" in shown and "Phase 2/2" in shown
+    assert (result.run_dir / "model.keras").is_file() and "accuracy" in result.metrics

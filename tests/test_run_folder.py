@@ -175,3 +175,21 @@ def test_a_layer_of_a_missing_plugin_is_named(tmp_path):
         imgclf.load_model(tmp_path / "model.keras")
     assert "'GoneLayer'" in str(info.value) and "'imgclf_gone_plugin'" in str(info.value)
     assert "Install the plugin" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "model, folder",
+    [
+        ("face_emotion:alexnet", "alexnet"),
+        ("efficientnetv2-b0", "efficientnetv2-b0"),
+        ("hub:resnet_50_imagenet", "hub-resnet_50_imagenet"),
+        ("hub:/data/presets/my-resnet", "hub-my-resnet"),  # a local preset folder
+        ("hub:kaggle://keras/resnetv2/keras/resnet_50_imagenet/2", "hub-resnet_50_imagenet"),
+    ],
+)
+def test_a_run_folder_is_one_path_component_per_name(tmp_path, model, folder):
+    """A model name never places the run folder elsewhere (a ``hub:`` path did)."""
+    from imgclf._run_folder.rundir import new_run_dir
+
+    run_dir = new_run_dir(tmp_path / "runs", "covid-xray", model)
+    assert run_dir.parent == tmp_path / "runs" / "covid-xray" / folder

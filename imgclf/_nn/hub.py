@@ -77,5 +77,6 @@ class HubModel:
         elif len(x.shape) == 3:  # tokens (ViT-like)
             x = keras.layers.GlobalAveragePooling1D(name="pool")(x)
         x = keras.layers.Dropout(0.2, name="dropout")(x)
-        name = re.sub(r"[^\w.-]", "_", self.preset)  # Keras refuses "/" in names
+        # Keras refuses "/" in names and TensorFlow a scope starting with "_"
+        name = "hub_" + re.sub(r"[^\w.-]", "_", self.preset).strip("_")
         return keras.Model(inputs, output_layer(x, head), name=name)

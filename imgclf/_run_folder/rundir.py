@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +33,16 @@ def new_timestamped_dir(base: Path, what: str = "run") -> Path:
 def new_run_dir(output: str | Path, task: str, model: str) -> Path:
     """``output/<task>/<model>/<timestamp>/``; a qualified name (``face_emotion:alexnet``)
     files under its bare name, since ``:`` is not allowed in Windows paths (config.json
-    keeps the name as given)."""
-    bare = lambda name: name.rpartition(":")[2]  # noqa: E731
-    return new_timestamped_dir(Path(output) / bare(task) / bare(model))
+    keeps the name as given); a ``hub:`` preset that is a path or URL under its last
+    part (``hub:/data/presets/resnet`` -> ``hub-resnet``), never inside the path."""
+    return new_timestamped_dir(Path(output) / folder_name(task) / folder_name(model))
+
+
+def folder_name(name: str) -> str:
+    """One safe path component for a task or model name."""
+    prefix, _, rest = name.partition(":")
+    if prefix == "hub" and rest:
+        parts = [part for part in re.split(r"[/\\:]+", rest) if part]
+        named = [part for part in parts if not part.isdigit()] or parts  # not a version
+        return "hub-" + re.sub(r"[^\w.-]", "_", named[-1] if named else "preset")
+    return re.sub(r"[^\w.-]", "_", name.rpartition(":")[2]) or "model"
