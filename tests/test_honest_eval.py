@@ -184,3 +184,28 @@ def test_real_covid_sources_are_flagged(tmp_path):
     out = " ".join(r.output.split())
     assert "warning:" in out and "NORMAL:" in out and "COVID" in out
     assert "train/NORMAL" in out and "test/NORMAL" in out and "covid-chestxray-ieee8023" in out
+
+
+def test_real_covid_sources_split_by_source(tmp_path):
+    """The three shared covid sources, --split by-source: the test split is one whole
+    source (the documented default) and metrics.json has per-source figures."""
+    ieee = shared_data("covid-chestxray-ieee8023")
+    kaggle = shared_data("xray-dataset-covid19", "xray_dataset_covid19")
+    r = invoke_cli(
+        "run", "covid-xray", "--model", MODEL, "--data", str(ieee),
+        "--data", str(kaggle / "train" / "NORMAL"), "--data", str(kaggle / "test" / "NORMAL"),
+        "--split", "by-source", "--epochs", "1", "--image-size", "32", "--batch-size", "16",
+        "--output", str(tmp_path / "runs"), "--report", "json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output + (str(r.exception) if r.exception else "")
+    run_dir = run_dir_of(tmp_path / "runs")
+    with open(run_dir / "splits.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    tested = {row["source"] for row in rows if row["split"] == "test"}
+    assert len(tested) == 1
+    (held_out,) = tested
+    assert all(row["source"] != held_out for row in rows if row["split"] != "test")
+    per_source = json.loads((run_dir / "metrics.json").read_text())["per_source"]
+    assert len(per_source) == 1 and next(iter(per_source.values()))["n"] == sum(
+        row["split"] == "test" for row in rows
+    )
