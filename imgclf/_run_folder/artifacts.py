@@ -90,7 +90,8 @@ class RunFolder:
         """The EvaluationResult its head kind reads back (nothing is predicted again)."""
         kind = kind_of(self.config.get("head", "softmax"))
         result = kind.load_result(self.path, self.config, self.history())
-        result.metrics["tta"] = self.config.get("tta") or "none"  # how the test was predicted
+        if "tta" in self.config:  # how the test was predicted (runs since the setting)
+            result.metrics["tta"] = self.config["tta"] or "none"
         if isinstance(result, EvaluationResult) and (self.path / "splits.csv").is_file():
             source = {r.path: r.source for r in self.splits().get("test", [])}  # absolute
             result.sources = [source.get(resolve_path(p), "") for p in result.paths]
