@@ -12,7 +12,10 @@ which the ~5 s page-out stalls of this machine do not move. Variants:
   the model on this machine (bf16 on CPUs with AMX-BF16 or AVX512_BF16, float32 for
   mobilenet; imgclf/_training/precision.py), named in the variant column.
 
-The first line names the CPU and its bf16 flags.
+The first line names the CPU and its bf16 flags. The last column sets each row's
+GFLOP/s against the ceiling of its precision, measured first in the same invocation
+(``benchmarks/conv_rate.py``: the median of its dense convolution shapes, float32
+or bf16).
 
 ``--profile`` also prints the TensorFlow ops that take the time in the ``imgclf``
 variant (TensorFlow's profiler, one op at a time: inter-op parallelism 1, which
@@ -34,13 +37,14 @@ from pathlib import Path
 
 import numpy as np
 from common import machine, stock_keras_layers, table, train_flops
+from conv_rate import ceiling
 
 import imgclf
 from imgclf._config import RunConfig
 from imgclf._training import precision
 from imgclf._training.strategy import dtype_policy
 
-SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150}
+SIZES = {"alexnet": 128, "vggnet": 128, "mobilenet": 128, "reshi2021": 150, "fervgg": 48}
 TASKS = {"reshi2021": "covid-xray"}
 VARIANTS = {
     "stock": stock_keras_layers,
@@ -147,6 +151,9 @@ def main() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     print(machine())
     print(cpu_line())
+    ceilings = {dtype: ceiling(dtype, seconds=2.0)[0] for dtype in ("float32", "bfloat16")}
+    print("ceilings (conv_rate.py median, GFLOP/s): "
+          + ", ".join(f"{d} {c:.0f}" for d, c in ceilings.items()))  # fmt: skip
     rows = []
     for name in args.models.split(","):
         base = None
@@ -155,11 +162,14 @@ def main() -> None:
             base = base or seconds
             ips = args.batch_size / seconds
             gflops = train_flops(net) * ips / 1e9
+            bf16 = variant == "imgclf-bf16"
             if variant == "imgclf-auto":
                 policy, why = auto_policy(name)
+                bf16 = policy == "mixed_bfloat16"
                 variant = f"imgclf-auto: {policy or 'float32'} ({why})"
+            share = gflops / ceilings["bfloat16" if bf16 else "float32"]
             rows.append((name, variant, f"{seconds * 1000:.0f}", f"{ips:.1f}",
-                         f"{base / seconds:.2f}x", f"{gflops:.0f}"))  # fmt: skip
+                         f"{base / seconds:.2f}x", f"{gflops:.0f}", f"{share:.0%}"))  # fmt: skip
             print(table(HEADER, rows[-1:]), flush=True)
         if args.profile:
             print(table(["op (imgclf variant)", "ms per step"], profile(name, args.batch_size)))
@@ -167,7 +177,8 @@ def main() -> None:
     print(table(HEADER, rows))
 
 
-HEADER = ["model", "variant", "median step ms", "img/s", "vs first variant", "GFLOP/s"]
+HEADER = ["model", "variant", "median step ms", "img/s", "vs first variant", "GFLOP/s",
+          "of its precision's ceiling"]  # fmt: skip
 
 if __name__ == "__main__":
     main()
