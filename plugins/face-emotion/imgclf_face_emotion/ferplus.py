@@ -110,7 +110,8 @@ def load_ferplus(source: Path, mode: str = "majority") -> LoadResult:
     if mode == "probability":
         result.notes.append(
             "FER+ probability mode: train and val learn the annotators' vote shares; the "
-            "test split is scored against the majority label"
+            "test split is scored against the majority label (test images without one are "
+            "left out as in majority mode)"
         )
     if not result.records:
         raise DataError(f"{source}: no usable FER+ rows ({dict(result.skipped) or 'empty'}).")
