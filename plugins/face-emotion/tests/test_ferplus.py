@@ -194,13 +194,24 @@ def test_a_missing_image_or_a_short_row_names_file_and_line(ferplus_root):
     assert "got 11 column(s)" in result.output and "Traceback" not in result.output
 
 
-def test_the_microsoft_label_row_reads_in_the_fer2013_csv_loader_too(tmp_path):
-    """FERPlus' label.csv rows carry a face box: fer2013-csv's loader.ferplus reads them."""
-    from imgclf_face_emotion.votes import parse_row
-
-    row = next(csv.reader(['fer0000000.png,"(0, 0, 48, 48)",4,0,0,1,3,2,0,0,0,0']))
-    assert parse_row(row, "x") == ("fer0000000.png", (0, 0, 48, 48), [4, 0, 0, 1, 3, 2, 0, 0, 0, 0])
+def test_fer2013_csv_reads_ferplus_label_csv_rows_with_their_face_box(tmp_path, monkeypatch):
+    """FERPlus' label.csv rows carry a face box: fer2013-csv's loader.ferplus reads them
+    (through the same row parser and majority rule as the ferplus loader)."""
+    monkeypatch.setenv("IMGCLF_CACHE_DIR", str(tmp_path / "cache"))
+    pixels = " ".join(["128"] * 48 * 48)
+    src = tmp_path / "fer2013.csv"
+    src.write_text(f"emotion,pixels,Usage\n3,{pixels},Training\n4,{pixels},PrivateTest\n")
+    label = tmp_path / "label.csv"
+    label.write_text(
+        'fer0000000.png,"(0, 0, 48, 48)",0,0,0,0,0,0,0,9,1,0\n'
+        'fer0000001.png,"(0, 0, 48, 48)",4,0,0,4,2,0,0,0,0,0\n'
+    )
+    got = registered("datasets", "fer2013-csv")(src, ferplus=str(label))
+    assert [(r.label, r.split) for r in got.records] == [("contempt", "train")]
+    assert got.skipped == {"FER+ no majority": 1}
     with pytest.raises(imgclf.DataError, match=r"x: the face box '\(0, 0, 48\)' is not four"):
+        from imgclf_face_emotion.votes import parse_row
+
         parse_row(["a.png", "(0, 0, 48)", *["1"] * 10], "x")
 
 
