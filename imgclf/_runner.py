@@ -27,7 +27,7 @@ from ._data.checks.preflight import (
     write_skipped,
 )
 from ._data.pipeline import label_array, make_dataset
-from ._data.records import Record, counts
+from ._data.records import Record, counts, has_soft_targets
 from ._data.sources import limit_records, load_records
 from ._data.split import split_records
 from ._files import write_json
@@ -301,7 +301,8 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     set_seeds(config.seed)
     pipes = Pipelines(data, head, size, config, run.run_dir / "cache",
                       augmenter_for(config, run.task),
-                      soft_labels(config, run.task, head.kind))  # fmt: skip
+                      soft_labels(config, run.task, head.kind,
+                                  has_soft_targets(data.splits["train"])))  # fmt: skip
     builder = model_builder(config.model)
     y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
     model, history = train(

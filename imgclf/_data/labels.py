@@ -56,7 +56,7 @@ def map_labels(
     table = label_table(task, label_map)
     if task.classes_from_data:
         table = {**spellings(records), **table}
-    out, dropped, unknown = [], Counter(), Counter()
+    out, dropped, unknown, unknown_shares = [], Counter(), Counter(), Counter()
     for r in records:
         cls = class_of(r.label, table, task)
         if cls is None:
@@ -65,11 +65,29 @@ def map_labels(
             dropped[r.label] += 1
         else:
             r.label = cls
+            if r.soft_target is not None:
+                r.soft_target = map_shares(r.soft_target, table, task, unknown_shares)
             out.append(r)
-    if unknown and not drop_unknown:
-        raise DataError(unknown_message(task, unknown))
+    if (unknown or unknown_shares) and not drop_unknown:
+        raise DataError(unknown_message(task, unknown + unknown_shares))
     dropped.update(unknown)
     return out, dropped
+
+
+def map_shares(
+    shares: Mapping[str, float], table: Mapping[str, str], task: TaskSpec, unknown: Counter
+) -> dict[str, float]:
+    """A record's ``soft_target`` keyed by class: shares of spellings of one class add
+    up, a label dropped on purpose (``''``) takes its share along; labels that match
+    no class are counted in ``unknown`` (and their shares left out)."""
+    out: dict[str, float] = {}
+    for label, share in shares.items():
+        cls = class_of(label, table, task)
+        if cls is None:
+            unknown[label] += 1
+        elif cls:
+            out[cls] = out.get(cls, 0.0) + float(share)
+    return out
 
 
 def spellings(records: list[Record]) -> dict[str, str]:

@@ -36,7 +36,8 @@ def permuted(records: Sequence[Record], seed: int) -> list[Record]:
 def label_array(records: Sequence[Record], classes: Sequence[str], head: str, soft: bool = False):
     """Class indices (softmax), 0/1 floats for ``classes[1]`` (sigmoid), or the
     N x D float targets (regression). ``soft``: float rows that MixUp/CutMix can blend
-    and label smoothing needs: one-hot N x C (softmax), N x 1 (sigmoid)."""
+    and label smoothing needs: one-hot N x C (softmax), N x 1 (sigmoid); a softmax
+    row of a record with a ``soft_target`` holds its shares instead (``soft_rows``)."""
     import numpy as np
 
     if head == "regression":
@@ -44,10 +45,26 @@ def label_array(records: Sequence[Record], classes: Sequence[str], head: str, so
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[r.label] for r in records], dtype="int32")
     if soft and head == "softmax":
-        return np.eye(len(classes), dtype="float32")[y]
+        return soft_rows(records, index, np.eye(len(classes), dtype="float32")[y])
     if soft:
         return y.astype("float32").reshape(-1, 1)
     return y.astype("float32") if head == "sigmoid" else y
+
+
+def soft_rows(records: Sequence[Record], index: dict[str, int], rows):
+    """``rows`` (one-hot) with each ``soft_target`` written over its record's row,
+    normalised to sum 1; shares of classes the run does not train are left out (a
+    record left with none keeps its one-hot row)."""
+    for i, r in enumerate(records):
+        if not r.soft_target:
+            continue
+        row = rows[i] * 0
+        for label, share in r.soft_target.items():
+            if label in index:
+                row[index[label]] += share
+        if row.sum() > 0:
+            rows[i] = row / row.sum()
+    return rows
 
 
 def apply_augmenter(

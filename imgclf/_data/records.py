@@ -20,6 +20,9 @@ class Record:
     ``box`` (x, y, width, height in pixels) crops the image to a face before it
     is resized (clamped to the image); ``targets`` are the values a regression
     head learns (e.g. valence, arousal), ``None`` where the data set has none.
+    ``soft_target`` (label spelling -> share, like ``label`` in the data set's own
+    spellings) is what a softmax head learns instead of ``label`` alone, e.g. the
+    annotators' votes; ``label`` still splits, counts and scores the image.
     """
 
     path: str
@@ -29,6 +32,7 @@ class Record:
     source: str = ""
     box: tuple[int, int, int, int] | None = None
     targets: tuple[float, ...] | None = None
+    soft_target: dict[str, float] | None = None
 
 
 @dataclass
@@ -67,3 +71,9 @@ def counts(records: list[Record]) -> dict[str, dict[str, int]]:
     for r in records:
         out.setdefault(r.split or "unsplit", Counter())[r.label or "?"] += 1
     return {s: dict(sorted(c.items())) for s, c in out.items()}
+
+
+def has_soft_targets(records: list[Record]) -> bool:
+    """Whether any record carries a ``soft_target`` (a softmax head then learns
+    float label rows: pipeline.label_array)."""
+    return any(r.soft_target is not None for r in records)

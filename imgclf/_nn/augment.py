@@ -146,12 +146,16 @@ def mixes_labels(config: RunConfig, task: TaskSpec | None) -> bool:
     return any(getattr(regs.get(n), "mixes_labels", False) for n in names)
 
 
-def soft_labels(config: RunConfig, task: TaskSpec | None, head_kind: str) -> bool:
+def soft_labels(
+    config: RunConfig, task: TaskSpec | None, head_kind: str, soft_targets: bool = False
+) -> bool:
     """Whether a class head trains on soft labels: one-hot (softmax) or N x 1 (sigmoid)
-    floats, for MixUp/CutMix and for a softmax head's label smoothing."""
+    floats, for MixUp/CutMix, for a softmax head's label smoothing, and for a softmax
+    head whose training records carry soft targets (``soft_targets``)."""
     if head_kind == "regression":
         return False
-    return mixes_labels(config, task) or (head_kind == "softmax" and config.label_smoothing > 0)
+    softmax_only = config.label_smoothing > 0 or soft_targets
+    return mixes_labels(config, task) or (head_kind == "softmax" and softmax_only)
 
 
 def _number(value: Any) -> Any:

@@ -13,6 +13,7 @@ import numpy as np
 from rich.console import Console
 
 from .._config import RunConfig
+from .._data.records import has_soft_targets
 from .._heads import kind_of
 from .._nn import backbones
 from .._nn.augment import soft_labels
@@ -229,7 +230,7 @@ def train(
     ``blocks(model)``: the backbone's layers grouped into blocks, for ``unfreeze``.
     """
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
-    soft = soft_labels(config, run.task, head.kind)
+    soft = soft_labels(config, run.task, head.kind, has_soft_targets(run.data.splits["train"]))
     model, strategy, policy = build_distributed(config, build, head, console, steps_per_epoch, soft)
     val_ds = shard_by_data(val_ds)
     weights = None

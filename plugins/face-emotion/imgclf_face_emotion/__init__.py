@@ -2,13 +2,13 @@
 
 Networks from Hewitt & Gunes 2018; data sets AffectNet (its CSV files, with
 valence/arousal for ``--head va``), FER2013 (folders, or ``fer2013.csv`` with
-optional FER+ labels), the LFW ``facial_expressions`` CSV, or any folder/CSV with
-these labels.
+optional FER+ labels), FER+ in its FERPlus folder layout, the LFW
+``facial_expressions`` CSV, or any folder/CSV with these labels.
 """
 
 from imgclf import DatasetLoader, Head, Reference, TaskSpec, hookimpl
 
-from . import affectnet, augment, fer2013, models
+from . import affectnet, augment, fer2013, ferplus, models
 
 CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 ALIASES = {
@@ -36,7 +36,8 @@ TASK = TaskSpec(
     default_model="alexnet",
     default_augmenter="paper",
     label_aliases=ALIASES,
-    datasets=("affectnet", "fer2013-csv"),
+    # Tried before the generic folder loader: a FERPlus folder would read as class folders.
+    datasets=("affectnet", "fer2013-csv", "ferplus"),
     # The paper reports accuracy: keep the epoch with the best validation accuracy.
     defaults={"epochs": 40, "patience": 10, "monitor": "val_accuracy"},
     # LFW file names are Person_Name_0001.jpg: keep each person in one split.
@@ -70,6 +71,16 @@ def register_datasets(register):
             fer2013.detect_fer2013_csv,
             "the original fer2013.csv (pixels column); FER+ votes with loader.ferplus=FILE",
             ("ferplus",),
+        ),
+    )
+    register(
+        "ferplus",
+        DatasetLoader(
+            ferplus.load_ferplus,
+            ferplus.detect_ferplus,
+            "FER+ folders FER2013Train/Valid/Test with label.csv votes; "
+            "loader.mode=majority|probability",
+            ("mode",),
         ),
     )
 

@@ -11,12 +11,12 @@ FER+ (``--set loader.ferplus=fer2013new.csv``) replaces the labels by the
 majority of ten annotators. ``fer2013new.csv`` has ``Usage, Image name`` and ten
 vote counts (neutral, happiness, surprise, sadness, anger, disgust, fear,
 contempt, unknown, NF); a per-folder ``label.csv`` (no header: image name and the
-ten counts) works too, its split then taken from fer2013.csv. The majority rule
-is that of Microsoft's FER+ reader (``ferplus.py``, mode ``majority``): counts
-of a single vote are dropped as outliers, and the emotion with the most of the
-remaining votes is the label when it holds more than half of them; otherwise
-(no majority), or when the majority is unknown or NF (not a face), the image is
-left out and counted. Rows without an image name (removed by FER+) are counted.
+ten counts, optionally a face box between them, as FERPlus ships it) works too,
+its split then taken from fer2013.csv. The majority rule is that of Microsoft's
+FER+ reader (``votes.ferplus_label``); images without a majority, or whose
+majority is unknown or NF (not a face), are left out and counted, as the
+``ferplus`` folder loader does. Rows without an image name (removed by FER+) are
+counted.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from pathlib import Path
 
 from imgclf import DataError, LoadResult, Record, cached_folder, file_digest
 
+from .votes import majority, parse_row
+
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
-FERPLUS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
-           "contempt", "unknown", "NF")  # fmt: skip
 SIDE = 48
 NAME = re.compile(r"^fer(\d+)\.png$", re.IGNORECASE)
 
@@ -93,15 +93,6 @@ def split_of(usage: str, where: str) -> str | None:
         ) from None
 
 
-def ferplus_label(votes: list[int]) -> str | None:
-    """The FER+ majority label of ten vote counts, or None without a majority."""
-    kept = [v if v > 1 else 0 for v in votes]  # a single vote is an outlier
-    top = max(kept)
-    if top == 0 or top <= sum(kept) / 2:
-        return None
-    return FERPLUS[kept.index(top)]
-
-
 def read_ferplus(path: Path, n_images: int) -> Iterator[tuple[int, str, str, list[int]]]:
     """(image row, Usage or '', image name, ten votes) per FER+ row with an image;
     rows without a name are yielded with row -1."""
@@ -112,22 +103,17 @@ def read_ferplus(path: Path, n_images: int) -> Iterator[tuple[int, str, str, lis
         cells = [c.strip() for c in row]
         usage, cells = (cells[0], cells[1:]) if has_header else ("", cells)
         where = f"{path}, line {line}"
-        if len(cells) != 11:
-            raise DataError(f"{where}: expected an image name and 10 vote counts; got {cells}.")
-        try:
-            votes = [int(float(v)) for v in cells[1:]]
-        except ValueError:
-            raise DataError(f"{where}: the vote counts {cells[1:]} are not all numbers.") from None
-        if not cells[0]:
+        name, _, votes = parse_row(cells, where)  # FER2013's faces fill the image: no box
+        if not name:
             yield -1, usage, "", votes
             continue
-        match = NAME.match(cells[0])
+        match = NAME.match(name)
         if not match or int(match.group(1)) >= n_images:
             raise DataError(
-                f"{where}: image name {cells[0]!r} names no row of fer2013.csv (expected "
+                f"{where}: image name {name!r} names no row of fer2013.csv (expected "
                 f"fer0000000.png ... fer{n_images - 1:07d}.png)."
             )
-        yield int(match.group(1)), usage, cells[0], votes
+        yield int(match.group(1)), usage, name, votes
 
 
 def ferplus_labels(path: Path, usages: list[str], result: LoadResult) -> dict[int, tuple[str, str]]:
@@ -140,12 +126,8 @@ def ferplus_labels(path: Path, usages: list[str], result: LoadResult) -> dict[in
         if row < 0:
             result.skipped["FER+ row without an image"] += 1
             continue
-        label = ferplus_label(votes)
-        if label is None:
-            result.skipped["FER+ no majority"] += 1
-        elif label in ("unknown", "NF"):
-            result.skipped[f"FER+ majority {label}"] += 1
-        else:
+        label = majority(votes, result.skipped)
+        if label is not None:
             out[row] = (label, usage or usages[row])
     if len(usages) > rows:
         result.skipped["fer2013.csv row without a FER+ row"] += len(usages) - rows

@@ -97,7 +97,7 @@ def test_a_run_trains_on_the_csv(tmp_path):
     ],
 )
 def test_ferplus_majority_rule(votes, label):
-    from imgclf_face_emotion.fer2013 import ferplus_label
+    from imgclf_face_emotion.votes import ferplus_label
 
     assert ferplus_label(votes) == label
 
