@@ -1,8 +1,9 @@
-"""RunConfig: every setting of a run, resolved defaults < task < file < flags."""
+"""RunConfig: every setting of a run, resolved defaults < task < file < environment < flags."""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import sys
 import types
@@ -28,14 +29,22 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 HEAD_THRESHOLD_WORDS = ("youden",)
-#: ``IMGCLF_DETERMINISTIC=1`` makes ``deterministic`` default to true (the test suite
-#: sets it in conftest.py); a file or flag still decides.
-DETERMINISTIC_ENV = "IMGCLF_DETERMINISTIC"
+#: ``IMGCLF_<SETTING>`` sets a setting (``IMGCLF_EPOCHS=3``), parsed like ``--set``.
+ENV_PREFIX = "IMGCLF_"
+#: ``IMGCLF_`` variables that are not settings; each is read where it acts.
+NOT_SETTINGS = frozenset(
+    ENV_PREFIX + name
+    for name in ("AUTO_PRECISION", "CACHE_DIR", "LOAD_PLUGINS", "SHARED_DATA", "TEST_DATA",
+                 "TF_LOGS", "TRACE_PLUGINS", "UPDATE_DOCS")
+)  # fmt: skip
 
 
 def deterministic_default() -> bool:
-    """``deterministic``'s default: what ``IMGCLF_DETERMINISTIC`` says (1/true/yes/on)."""
-    return os.environ.get(DETERMINISTIC_ENV, "").strip().casefold() in ("1", "true", "yes", "on")
+    """``deterministic``'s default in a RunConfig built directly: ``IMGCLF_DETERMINISTIC``
+    (the test suite sets it in conftest.py), read as every ``IMGCLF_`` setting is."""
+    values: dict[str, Any] = {}
+    apply_environment(values, ["deterministic"])
+    return bool(values.get("deterministic", False))
 
 
 @dataclass
@@ -219,6 +228,51 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
         values[key] = _SYNONYMS.get(key, {}).get(str(value).casefold(), value)
 
 
+def env_name(key: str) -> str:
+    """The environment variable of a setting: ``batch_size`` -> ``IMGCLF_BATCH_SIZE``."""
+    return ENV_PREFIX + key.upper()
+
+
+def env_settable() -> list[str]:
+    """Settings an environment variable can set: all but the task and the tables."""
+    return [n for n in field_names() if n != "task" and n not in _DICT_FIELDS.values()]
+
+
+def apply_environment(values: dict[str, Any], keys: list[str] | None = None) -> dict[str, str]:
+    """Merge the settings set by ``IMGCLF_<SETTING>`` variables into values (an empty
+    variable is unset); returns {variable: value} of those applied."""
+    used = {}
+    for key in env_settable() if keys is None else keys:
+        var = env_name(key)
+        value = os.environ.get(var, "").strip()
+        if not value:
+            continue
+        try:
+            apply(values, {key: value}, f"environment variable {var}")
+        except ConfigError as exc:
+            raise ConfigError(
+                f"Environment variable {var}={value!r}: {exc} Correct or unset {var}."
+            ) from None
+        used[var] = value
+    return used
+
+
+def check_environment() -> None:
+    """An ``IMGCLF_`` variable one typo away from a setting (``IMGCLF_EPOCH``) is an
+    error rather than silently ignored; other ``IMGCLF_`` variables are left alone."""
+    names = {env_name(n): n for n in env_settable()}
+    for var in sorted(os.environ):
+        if not var.startswith(ENV_PREFIX) or var in names or var in NOT_SETTINGS:
+            continue
+        key = var[len(ENV_PREFIX) :].lower()
+        close = difflib.get_close_matches(key, list(names.values()), n=1, cutoff=0.8)
+        if close and key not in field_names():
+            raise ConfigError(
+                f"Environment variable {var} is not a setting; did you mean "
+                f"{env_name(close[0])}? Rename or unset it."
+            )
+
+
 def parse_sets(pairs: list[str]) -> dict[str, str]:
     """``["a=1", "loader.x=y"]`` -> dict; a pair without '=' is an error."""
     out = {}
@@ -246,14 +300,25 @@ def resolve(
     file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """Build a RunConfig: defaults < task defaults < file < overrides, then validate."""
+    """Build a RunConfig: defaults < task defaults < file < ``IMGCLF_<SETTING>``
+    environment variables < overrides (flags, ``--set``, keywords), then validate."""
     values: dict[str, Any] = {}
     apply(values, dict(task_defaults or {}), f"task {task!r} defaults")
     if file:
         apply(values, load_toml(file), str(file))
-    apply(values, {k: v for k, v in (overrides or {}).items() if v is not None}, "options")
+    check_environment()
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    from_env = apply_environment(values, [k for k in env_settable() if k not in given])
+    apply(values, given, "options")
     config = RunConfig(task=task, **values)
-    validate(config)
+    try:
+        validate(config)
+    except ConfigError as exc:  # name the variables of the settings the message names
+        names = {var: var[len(ENV_PREFIX) :].lower() for var in from_env}
+        named = [f"{var}={from_env[var]}" for var, key in names.items() if key in str(exc)]
+        if not named:
+            raise
+        raise ConfigError(f"{exc} (Set in the environment: {', '.join(named)}.)") from None
     return config
 
 

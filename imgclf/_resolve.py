@@ -18,7 +18,8 @@ def get_task(name: str) -> TaskSpec:
 def make_config(
     task: str, *, config_file: str | Path | None = None, **options: Any
 ) -> configmod.RunConfig:
-    """Resolve a RunConfig: defaults < task defaults < ``config_file`` < ``options``."""
+    """Resolve a RunConfig: defaults < task defaults < ``config_file`` <
+    ``IMGCLF_<SETTING>`` environment variables < ``options``."""
     spec = get_task(task)
     defaults = {"model": spec.default_model, **spec.defaults}
     if isinstance(options.get("data"), (str, Path)):

@@ -1,7 +1,8 @@
 """The one exception tree of imgclf.
 
 Every error a user can cause is an ``ImgclfError``; the CLI turns it into a
-one-line message and an exit code in one place (``imgclf._cli``)::
+one-line message and an exit code in one place (``imgclf/_cli/exitcodes.py``: 4 for
+a DataError, 3 for the others)::
 
     ImgclfError
     ├── ConfigError   bad option, flag, --set or TOML value
@@ -20,8 +21,6 @@ from collections.abc import Iterable
 
 class ImgclfError(Exception):
     """Base class: a problem the user can fix; shown without a traceback."""
-
-    exit_code = 2
 
 
 class ConfigError(ImgclfError):

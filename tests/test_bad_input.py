@@ -91,7 +91,7 @@ def test_unreadable_file_fails_a_strict_run_naming_it(tiny, tmp_path, write, rea
     bad = data / "dark" / "bad.jpg"
     write(bad)
     result = invoke(*run_args(data, tmp_path, "--strict"))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert f"{bad} ({reason}" in result.output
     assert "without --strict" in result.output
     assert not (tmp_path / "runs").exists()  # failed before any run folder
@@ -215,7 +215,7 @@ def test_empty_class_folder_is_named(tiny, tmp_path):
 def test_data_folder_missing(tiny, tmp_path):
     missing = tmp_path / "nope"
     result = invoke(*run_args(missing, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert f"Data path '{missing}' does not exist. Check --data." in result.output
     result = invoke("data", "check", missing)
     assert result.exit_code == 1 and "does not exist" in result.output
@@ -239,7 +239,7 @@ def test_csv_missing_the_label_column(tiny, tmp_path):
     images, rows = csv_data(tmp_path)
     table = write_csv(images / "meta.csv", rows, header=("image", "mood"))
     result = invoke(*run_args(table, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert f"{table} has no label column" in result.output
     assert "--set loader.label_column=NAME" in result.output
 
@@ -249,7 +249,7 @@ def test_csv_label_not_in_the_task_is_listed_with_did_you_mean(tiny, tmp_path):
     rows[0] = (rows[0][0], "darkk")
     table = write_csv(images / "meta.csv", rows)
     result = invoke(*run_args(table, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert "'darkk' (1) Did you mean 'dark'?" in result.output
     assert "--set label_map.SRC=CLASS" in result.output
     result = invoke("data", "check", table, "--task", "tiny-task")
@@ -269,7 +269,7 @@ def test_csv_path_escaping_the_data_root(tiny, tmp_path, escape):
     images, rows = csv_data(tmp_path)
     table = write_csv(images / "meta.csv", [*rows, (escape, "dark")])
     result = invoke(*run_args(table, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert f"image path '{escape}' points outside the data root" in result.output
 
 
@@ -294,14 +294,14 @@ def test_class_present_only_in_test(tiny, tmp_path):
     data = make_data(tmp_path / "set", classes=("dark",), splits=("train",))
     make_data(tmp_path / "set", classes=("dark", "light"), splits=("test",), per_class=3)
     result = invoke(*run_args(data, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert "Class(es) light occur in test but not in train" in result.output
 
 
 def test_single_class(tiny, tmp_path):
     data = make_data(tmp_path / "set", classes=("dark",))
     result = invoke(*run_args(data, tmp_path))
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert "The data holds a single class (dark)" in result.output
 
 
@@ -315,12 +315,12 @@ def test_single_class(tiny, tmp_path):
 )
 def test_unknown_names(tiny, tmp_path, flag, value, message):
     result = invoke(*run_args(make_data(tmp_path / "set"), tmp_path, flag, value))
-    assert result.exit_code == 2 and value in result.output and message in result.output
+    assert result.exit_code == 3 and value in result.output and message in result.output
 
 
 def test_unknown_task(tiny, tmp_path):
     result = invoke("run", "tiny-tsk", "--data", tmp_path)
-    assert result.exit_code == 2 and "Unknown task 'tiny-tsk'" in result.output
+    assert result.exit_code == 3 and "Unknown task 'tiny-tsk'" in result.output
     assert "Did you mean 'tiny-task'" in result.output
 
 
@@ -336,7 +336,7 @@ def test_unknown_task(tiny, tmp_path):
 )
 def test_invalid_set(tiny, tmp_path, pair, message):
     result = invoke(*run_args(tmp_path, tmp_path, "--set", pair))
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == 3 and message in result.output
 
 
 @pytest.mark.parametrize(
@@ -349,7 +349,7 @@ def test_invalid_set(tiny, tmp_path, pair, message):
 )
 def test_non_positive_numbers(tiny, tmp_path, flag, value, message):
     result = invoke(*run_args(tmp_path, tmp_path, flag, value))
-    assert result.exit_code == 2 and message in result.output
+    assert result.exit_code == 3 and message in result.output
 
 
 @pytest.mark.parametrize("where", ["file", "under_a_file"])
@@ -359,7 +359,7 @@ def test_output_folder_that_cannot_be_written(tiny, tmp_path, where):
     blocker.write_text("a file, not a folder")
     output = blocker if where == "file" else blocker / "runs"
     result = invoke("run", "tiny-task", "--data", data, "--output", output, "--report", "none")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "Cannot create the run folder under" in result.output and str(blocker) in result.output
     assert "Pick a writable folder with --output" in result.output
 
@@ -385,7 +385,7 @@ def test_lambda_model_is_refused_naming_unsafe(tiny, tmp_path, lambda_model):
 
     data = make_data(tmp_path / "set", per_class=2)
     result = invoke("evaluate", lambda_model, "--task", "tiny-task", "--data", data)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "Lambda layer" in result.output and "--unsafe" in result.output
     with pytest.raises(imgclf.ModelError, match="unsafe=True"):
         imgclf.load_model(lambda_model)

@@ -100,7 +100,7 @@ def test_long_names_are_whole_when_piped(monkeypatch):
 )
 def test_run_errors_are_one_line_messages(args, message):
     result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "Traceback" not in result.output
     if message:
         assert message in result.output
@@ -111,14 +111,14 @@ def test_run_bad_set_and_model(tiny, tiny_folder, tmp_path):
         r = CliRunner().invoke(
             cli, ["run", "tiny-task", "--data", str(tiny_folder), "--set", "epocs=2"]
         )
-        assert r.exit_code == 2 and "Did you mean 'epochs'" in r.output
+        assert r.exit_code == 3 and "Did you mean 'epochs'" in r.output
         r = CliRunner().invoke(
             cli, ["run", "tiny-task", "--data", str(tiny_folder), "--model", "tiny-cn"]
         )
-        assert r.exit_code == 2 and "Did you mean 'tiny-cnn'" in r.output
+        assert r.exit_code == 3 and "Did you mean 'tiny-cnn'" in r.output
         r = CliRunner().invoke(cli, ["run", "tiny-task", "--data", str(tmp_path / "nope")])
-        assert r.exit_code == 2 and "does not exist" in r.output
+        assert r.exit_code == 4 and "does not exist" in r.output
         r = CliRunner().invoke(
             cli, ["run", "tiny-task", "--data", str(tiny_folder), "--batch-size", "0"]
         )
-        assert r.exit_code == 2 and "batch_size must be a positive" in r.output
+        assert r.exit_code == 3 and "batch_size must be a positive" in r.output

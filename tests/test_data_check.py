@@ -107,7 +107,7 @@ def test_labels_that_map_to_no_class_need_a_task(tiny, tmp_path):
 def test_check_rejects_run_settings_in_set(tmp_path):
     result = invoke("data", "check", tmp_path, "--set", "epochs=3")
     assert (
-        result.exit_code == 2 and "only loader.KEY=VALUE and label_map.SRC=CLASS" in result.output
+        result.exit_code == 3 and "only loader.KEY=VALUE and label_map.SRC=CLASS" in result.output
     )
 
 

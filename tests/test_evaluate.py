@@ -102,7 +102,7 @@ def test_evaluate_map_option_and_output_folder(run, tmp_path):
 def test_evaluate_disjoint_classes_is_a_clear_error(run, tmp_path):
     data = make_image_folder(tmp_path / "other", classes=("cat", "dog"), per_class=2)
     result, out = evaluate(run.run_dir, "--data", data)
-    assert result.exit_code == 2 and "Traceback" not in out
+    assert result.exit_code == 4 and "Traceback" not in out
     assert "shares no class with the model" in out and "'cat' (2)" in out and "--map" in out
 
 
@@ -111,15 +111,15 @@ def test_evaluate_bare_model_file_needs_the_task(run, tmp_path):
     bare.write_bytes((run.run_dir / "model.keras").read_bytes())
     data = make_image_folder(tmp_path / "other", classes=("dark", "mid", "light"), per_class=2)
     result, out = evaluate(bare, "--data", data)
-    assert result.exit_code == 2 and "--task" in out
+    assert result.exit_code == 3 and "--task" in out
     # The task's 4 classes do not fit the model's 3 outputs: the run folder is needed.
     result, out = evaluate(bare, "--data", data, "--task", "eval-task")
-    assert result.exit_code == 2 and "has 3 outputs" in out
+    assert result.exit_code == 3 and "has 3 outputs" in out
 
 
 def test_evaluate_bad_map_and_reporter(run, tmp_path):
     data = make_image_folder(tmp_path / "other", classes=("dark",), per_class=1)
     result, out = evaluate(run.run_dir, "--data", data, "--map", "dark")
-    assert result.exit_code == 2 and "--map takes SRC=CLASS" in out
+    assert result.exit_code == 3 and "--map takes SRC=CLASS" in out
     result, out = evaluate(run.run_dir, "--data", data, "--report", "htm")
-    assert result.exit_code == 2 and "Did you mean 'html'" in out
+    assert result.exit_code == 3 and "Did you mean 'html'" in out

@@ -421,4 +421,4 @@ def test_the_mixed_precision_option_takes_a_mode(tiny, tmp_path, monkeypatch):
     (run_dir,) = (tmp_path / "runs" / "tiny-task").glob("*/*")
     assert json.loads((run_dir / "config.json").read_text())["mixed_precision"] == "off"
     result = CliRunner().invoke(cli, [*args, "--mixed-precision", "--tensorboard"])
-    assert result.exit_code == 2 and "--mixed-precision needs a GPU or TPU" in result.output
+    assert result.exit_code == 3 and "--mixed-precision needs a GPU or TPU" in result.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -14,7 +13,10 @@ from .. import _plugins as plugins
 from .._config import RunConfig, apply, parse_sets
 from .._data.checks.check import CheckReport, check_or_error
 from ..errors import ConfigError
+from . import exitcodes
 from .group import cli
+from .output import console as make_console
+from .output import echo_json, stdout_to_stderr
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -103,11 +105,12 @@ def check_cmd(
             f"--set; received {', '.join(sorted(unknown))}."
         )
     config = RunConfig(task=task or "", **values)
-    import_tensorflow_quietly()  # the trial decode is TensorFlow's own
-    console = Console(stderr=as_json)
-    report = check_or_error(config, spec, console)
+    console = make_console(stderr=as_json)
+    with stdout_to_stderr(as_json):
+        import_tensorflow_quietly()  # the trial decode is TensorFlow's own
+        report = check_or_error(config, spec, console)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        echo_json(report.to_dict())
     else:
         print_report(report, console)
-    sys.exit(1 if report.errors else 0)
+    sys.exit(exitcodes.FAILED if report.errors else exitcodes.OK)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from .. import _api as api
 from .._config import parse_sets
 from ..errors import ConfigError
 from .group import cli
+from .output import console, echo_json, result_json, stdout_to_stderr
 from .report import parse_reporters
 from .tfquiet import import_tensorflow_quietly
 
@@ -66,6 +66,12 @@ def loader_options(sets: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Load a model with Lambda layers (runs their Python code): trusted files only.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the evaluation folder and its metrics as one JSON object; the rest goes to stderr.",
+)
 def evaluate_cmd(
     model: str,
     data: tuple[str, ...],
@@ -77,6 +83,7 @@ def evaluate_cmd(
     batch_size: int,
     sets: tuple[str, ...],
     unsafe: bool,
+    as_json: bool,
 ) -> None:
     """Evaluate a saved model (a run folder or a .keras file) on --data.
 
@@ -88,18 +95,14 @@ def evaluate_cmd(
     predictions.csv, metrics.json and the reports into a new folder.
     """
     label_map, options = parse_maps(maps), loader_options(sets)
-    import_tensorflow_quietly()
-    result = api.evaluate(
-        model,
-        list(data),
-        task=task,
-        loader=loader,
-        label_map=label_map,
-        loader_options=options,
-        output=output,
-        report=parse_reporters(report),
-        batch_size=batch_size,
-        console=Console(),
-        unsafe=unsafe,
-    )
-    Console().print(f"[green]Done.[/green] Evaluation folder: {result.run_dir}")
+    with stdout_to_stderr(as_json):
+        import_tensorflow_quietly()
+        result = api.evaluate(
+            model, list(data), task=task, loader=loader, label_map=label_map,
+            loader_options=options, output=output, report=parse_reporters(report),
+            batch_size=batch_size, console=console(stderr=as_json), unsafe=unsafe,
+        )  # fmt: skip
+    if as_json:
+        echo_json(result_json(result))
+    else:
+        console().print(f"[green]Done.[/green] Evaluation folder: {result.run_dir}")

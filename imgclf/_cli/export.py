@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .. import _api as api
 from .._exporting.formats import FORMATS, QUANTIZE
 from .group import cli
+from .output import console as make_console
+from .output import echo_json, stdout_to_stderr
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -47,6 +50,12 @@ def comparison_table(comparison: dict) -> Table:
     is_flag=True,
     help="Load a model with Lambda layers (runs their Python code): trusted files only.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the exported path, size and comparison as one JSON object.",
+)
 def export_cmd(
     model: str,
     fmt: str,
@@ -56,6 +65,7 @@ def export_cmd(
     no_eval: bool,
     batch_size: int,
     unsafe: bool,
+    as_json: bool,
 ) -> None:
     """Export a run's model for inference: SavedModel, or TFLite (optionally quantized).
 
@@ -64,15 +74,30 @@ def export_cmd(
     split next to the Keras model; both sets of figures go into
     <exported file>.eval.json. 'imgclf predict' takes the exported file.
     """
-    import_tensorflow_quietly()
-    console = Console(highlight=False, soft_wrap=True)  # whole paths, never broken
-    exported, comparison = api.export(
-        model, fmt, quantize, output=output, task=task, evaluate=not no_eval,
-        batch_size=batch_size, unsafe=unsafe,
-    )  # fmt: skip
-    mb = exported.size_bytes / 1e6
-    console.print(f"Exported [bold]{escape(str(exported.path))}[/bold] ({fmt}, quantize "
-                  f"{quantize}): {mb:.2f} MB ({exported.size_bytes:,} bytes)")  # fmt: skip
+    with stdout_to_stderr(as_json):
+        import_tensorflow_quietly()
+        exported, comparison = api.export(
+            model, fmt, quantize, output=output, task=task, evaluate=not no_eval,
+            batch_size=batch_size, unsafe=unsafe,
+        )  # fmt: skip
+    if as_json:
+        echo_json(export_json(exported, comparison))
+    else:
+        print_export(exported, comparison)
+
+
+def export_json(exported: Any, comparison: dict | None) -> dict:
+    """``export --json``: where the file went, its size, and the Keras comparison (None
+    without a test split or with --no-eval)."""
+    keys = ("path", "format", "quantize", "size_bytes")
+    return {**{k: getattr(exported, k) for k in keys}, "comparison": comparison}
+
+
+def print_export(exported: Any, comparison: dict | None) -> None:
+    console = make_console(highlight=False, soft_wrap=True)  # whole paths, never broken
+    mb, path = exported.size_bytes / 1e6, escape(str(exported.path))
+    console.print(f"Exported [bold]{path}[/bold] ({exported.format}, quantize "
+                  f"{exported.quantize}): {mb:.2f} MB ({exported.size_bytes:,} bytes)")  # fmt: skip
     if comparison is None:
         console.print("Not evaluated: no run folder with a test split (or --no-eval).")
         return

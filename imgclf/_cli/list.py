@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .. import _plugins as plugins
 from .._heads import describe_heads
 from .group import cli
+from .output import console, echo_json
 
 KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
-PIPE_WIDTH = 100_000  # wider than any row: tables fit their content, nothing is cut
-
-
-def _console() -> Console:
-    """A terminal gets tables fitted to its width; a pipe or file gets whole,
-    unwrapped cells whatever COLUMNS says, so grep and scripts see full names."""
-    console = Console()
-    return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
 def _describe(kind: str, obj: object) -> str:
@@ -48,33 +38,59 @@ def _model_figures(obj: object) -> list[str]:
     ]
 
 
+def _model_json(obj: object) -> dict:
+    """A model's declared input size, parameters and float32 MB (None when undeclared)."""
+    names = {"default_size": "input_size", "params": "params", "weights_mb": "weights_mb"}
+    return {key: getattr(obj, attr, None) for attr, key in names.items()}
+
+
+def _entries(kind: str) -> list[dict]:
+    """``list --json`` rows of one kind: name, registering plugin, description."""
+    reg = plugins.registries()[kind]
+    rows = []
+    for name in reg:
+        obj = reg.get(name)
+        row = {"name": name, "from": reg.owner(name), "description": _describe(kind, obj)}
+        rows.append({**row, **_model_json(obj)} if kind == "models" else row)
+    return rows
+
+
+def _table(kind: str) -> Table:
+    regs = plugins.registries()
+    table = Table(title=kind, title_justify="left")
+    table.add_column("name", style="bold", overflow="fold")
+    table.add_column("from", overflow="fold")
+    if kind == "models":
+        table.add_column("input", justify="right")
+        table.add_column("params", justify="right")
+        table.add_column("MB", justify="right")  # float32 weights
+    table.add_column("description", overflow="fold")
+    for name in regs[kind]:
+        obj = regs[kind].get(name)
+        figures = _model_figures(obj) if kind == "models" else []
+        table.add_row(name, regs[kind].owner(name), *figures, escape(_describe(kind, obj)))
+    clashing = sorted({n.partition(":")[2] for n in regs[kind] if ":" in n})
+    if clashing:  # Registry.names() qualifies exactly the names plugins clash on
+        table.caption = (
+            f"{', '.join(clashing)}: registered by more than one plugin; "
+            "use the qualified name <plugin>:<name>."
+        )
+        table.caption_justify = "left"
+    return table
+
+
 @cli.command("list")
 @click.argument("kind", required=False, type=click.Choice(KINDS))
-def list_cmd(kind: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="A JSON object: a list of entries per kind.")
+def list_cmd(kind: str | None, as_json: bool) -> None:
     """List registered tasks, models, datasets, augmenters and reporters."""
-    console = _console()
-    regs = plugins.registries()
-    for k in [kind] if kind else KINDS:
-        table = Table(title=k, title_justify="left")
-        table.add_column("name", style="bold", overflow="fold")
-        table.add_column("from", overflow="fold")
-        if k == "models":
-            table.add_column("input", justify="right")
-            table.add_column("params", justify="right")
-            table.add_column("MB", justify="right")  # float32 weights
-        table.add_column("description", overflow="fold")
-        for name in regs[k]:
-            obj = regs[k].get(name)
-            figures = _model_figures(obj) if k == "models" else []
-            table.add_row(name, regs[k].owner(name), *figures, escape(_describe(k, obj)))
-        clashing = sorted({n.partition(":")[2] for n in regs[k] if ":" in n})
-        if clashing:  # Registry.names() qualifies exactly the names plugins clash on
-            table.caption = (
-                f"{', '.join(clashing)}: registered by more than one plugin; "
-                "use the qualified name <plugin>:<name>."
-            )
-            table.caption_justify = "left"
-        console.print(table)
+    kinds = [kind] if kind else list(KINDS)
+    if as_json:
+        echo_json({k: _entries(k) for k in kinds})
+        return
+    out = console()
+    for k in kinds:
+        out.print(_table(k))
 
 
 @cli.command("plugins")
@@ -83,7 +99,7 @@ def plugins_cmd(as_json: bool) -> None:
     """List plugins: the distribution that installed each, its hooks and status."""
     infos = plugins.plugin_infos()
     if as_json:
-        click.echo(json.dumps([info.to_json() for info in infos], indent=2))
+        echo_json([info.to_json() for info in infos])
         return
     table = Table()
     for column in ("name", "distribution", "hooks", "status"):
@@ -91,7 +107,7 @@ def plugins_cmd(as_json: bool) -> None:
     for info in infos:
         status = "ok" if not info.errors else "[red]broken[/red]: " + escape("; ".join(info.errors))
         table.add_row(escape(info.name), escape(_distribution(info)), ", ".join(info.hooks), status)
-    _console().print(table)
+    console().print(table)
 
 
 def _distribution(info: plugins.PluginInfo) -> str:

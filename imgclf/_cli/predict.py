@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from .._prediction.files import collect_images, predict_files
 from .._prediction.predictors import load_predictor
+from . import exitcodes
 from .group import cli, err_console
+from .output import console, echo_json_line
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -70,18 +70,18 @@ def predict_cmd(
             f"model: {escape(model)} ({predictor.format}, runtime {predictor.runtime})",
             soft_wrap=True,
         )
-    out = Console(highlight=False, soft_wrap=True)
+    out = console(highlight=False, soft_wrap=True)  # a path is never broken
     failed = 0
     for item in predict_files(predictor, info, files, batch_size, top_k):
         if isinstance(item, tuple):
             failed += 1
             err_console.print(f"[yellow]skipped:[/yellow] {escape(item[0])}: {escape(item[1])}")
             if as_json:
-                print(json.dumps({"path": item[0], "error": item[1]}), flush=True)
+                echo_json_line({"path": item[0], "error": item[1]})
         elif as_json:
-            print(json.dumps(item.to_json(info)), flush=True)
+            echo_json_line(item.to_json(info))
         else:
             out.print(_line(item, info.head))
     if failed:
         err_console.print(f"[yellow]{failed} of {len(files)} file(s) could not be read.[/yellow]")
-        sys.exit(1)
+        sys.exit(exitcodes.FAILED)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from .. import _api as api
 from .group import cli
+from .output import console
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -30,4 +30,4 @@ def report_cmd(run_dir: str, report: str | None) -> None:
     """Re-render the reports of RUN_DIR (a run or evaluation folder) from its
     config.json, predictions.csv and history.csv; nothing is predicted again."""
     import_tensorflow_quietly()  # Grad-CAM loads the model
-    api.report(run_dir, parse_reporters(report), Console())
+    api.report(run_dir, parse_reporters(report), console())

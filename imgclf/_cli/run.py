@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from .. import _api as api
 from .._config import SPLITS, STRATEGIES, parse_sets
 from .._run_folder.state import resume_config
 from .group import cli
+from .output import console, echo_json, result_json, stdout_to_stderr
 from .tfquiet import import_tensorflow_quietly
 
 
@@ -114,10 +114,25 @@ from .tfquiet import import_tensorflow_quietly
     metavar="KEY=VALUE",
     help="Any setting, e.g. --set patience=3 --set loader.label_column=emotion.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run folder and final metrics as one JSON object; progress and reports "
+    "go to stderr.",
+)
 def run_cmd(
-    task: str, config_file: str | None, sets: tuple[str, ...], resume: str | None, **flags
+    task: str,
+    config_file: str | None,
+    sets: tuple[str, ...],
+    resume: str | None,
+    as_json: bool,
+    **flags,
 ) -> None:
-    """Train a model for TASK on --data, evaluate it and write a run folder."""
+    """Train a model for TASK on --data, evaluate it and write a run folder.
+
+    Any setting can also come from an environment variable IMGCLF_<SETTING>
+    (IMGCLF_EPOCHS=3): flags and --set win over it, and it wins over --config."""
     overrides = {k: v for k, v in flags.items() if v is not None and v is not False and v != ()}
     for key in ("data", "eval_data"):
         if key in overrides:
@@ -129,6 +144,10 @@ def run_cmd(
         cfg = resume_config(resume, task, config_file, overrides)
     else:
         cfg = api.make_config(task, config_file=config_file, **overrides)
-    import_tensorflow_quietly()
-    result = api.run_config(cfg, Console(), resume=resume)
-    Console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")
+    with stdout_to_stderr(as_json):
+        import_tensorflow_quietly()
+        result = api.run_config(cfg, console(stderr=as_json), resume=resume)
+    if as_json:
+        echo_json(result_json(result))
+    else:
+        console().print(f"[green]Done.[/green] Run folder: {result.run_dir}")

@@ -41,8 +41,6 @@ IMAGE_ERROR_WORDS = ("decode", "jpeg", "png", "gif", "bmp", "image", "input is e
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C; the CLI exits with 143."""
 
-    exit_code = 143
-
 
 def read_state(run_dir: Path) -> dict[str, Any]:
     try:
