@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import _config as configmod
 from . import _plugins as plugins
@@ -62,6 +63,11 @@ def run_config(
     result = execute(cfg, get_task(cfg.task), console, resume=resume)
     if cfg.eval_data:
         evaluate_external(result, cfg.eval_data, console)
+    for name, error in plugins.run_finished(cfg, result.run_dir, result.metrics):
+        console.print(
+            f"[yellow]warning:[/yellow] plugin {escape(repr(name))} failed after the run "
+            f"(run_finished: {escape(error)}); the run folder is complete."
+        )
     return result
 
 

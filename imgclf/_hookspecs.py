@@ -102,13 +102,36 @@ def register_reporters(register: Callable[[str, Reporter], None]) -> None:
 
 
 @hookspec
-def extra_callbacks(config: RunConfig) -> list[keras.callbacks.Callback] | None:
+def extra_callbacks(config: RunConfig, run_dir: Path) -> list[keras.callbacks.Callback] | None:
     """Add Keras callbacks to a run; called at the start of every run's training.
 
     Args:
-        config: the run's resolved settings (task, model, epochs, run folder, ...).
+        config: the run's resolved settings (task, model, epochs, output, ...).
+        run_dir: the run's folder (config.json is written already); the same
+            folder again when a run is resumed. An implementation may leave it out
+            of its parameters (pluggy passes only what it names).
 
     Returns:
         Callbacks to add to this run, or ``None`` (or an empty list) for runs
         that are not the plugin's concern.
+    """
+
+
+@hookspec
+def run_finished(config: RunConfig, run_dir: Path, metrics: dict[str, Any]) -> None:
+    """Called once when a run has succeeded and its folder is complete.
+
+    For what only exists at the end (experiment trackers, notifications):
+    ``model.keras``, ``history.csv``, ``metrics.json`` (external evaluations
+    included) and the reporters' files are all written. A run that fails or is
+    interrupted does not call it. An implementation that raises is warned about;
+    the run still succeeds and the other implementations are called.
+
+    Args:
+        config: the run's settings as ``imgclf.run`` resolved them.
+        run_dir: the finished run's folder.
+        metrics: the dict of ``metrics.json``.
+
+    Returns:
+        Nothing.
     """

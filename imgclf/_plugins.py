@@ -20,6 +20,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -234,14 +235,29 @@ def _start_tracing() -> None:
         _undo_trace = pm.add_hookcall_monitoring(_before, _after)
 
 
-def callbacks_for(config: Any) -> list[Any]:
+def callbacks_for(config: Any, run_dir: Path) -> list[Any]:
     """Callbacks every plugin adds through ``extra_callbacks``."""
     load()
     out: list[Any] = []
-    for result in pm.hook.extra_callbacks(config=config):
+    for result in pm.hook.extra_callbacks(config=config, run_dir=run_dir):
         if result:
             out.extend(result)
     return out
+
+
+def run_finished(config: Any, run_dir: Path, metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """Call each plugin's ``run_finished`` on its own, so one that raises costs the
+    others nothing; return ``(plugin, error)`` for those that raised."""
+    load()
+    failed = []
+    for impl in reversed(pm.hook.run_finished.get_hookimpls()):  # pluggy's order
+        others = [p for p in pm.get_plugins() if p is not impl.plugin]
+        call = pm.subset_hook_caller("run_finished", remove_plugins=others)
+        try:
+            call(config=config, run_dir=run_dir, metrics=metrics)
+        except Exception as exc:  # a finished run stays finished
+            failed.append((impl.plugin_name, f"{type(exc).__name__}: {exc}"))
+    return failed
 
 
 def reset() -> None:

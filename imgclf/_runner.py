@@ -309,7 +309,8 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
         run, lambda: build_with_weights(builder, (size, size, 3), head, config.weights,
                                         config.model),
         lambda epochs: pipes.ds("train", True, epochs),
-        pipes.ds("val"), y_train=y_train, extra_callbacks=plugins.callbacks_for(config),
+        pipes.ds("val"), y_train=y_train,
+        extra_callbacks=plugins.callbacks_for(config, run.run_dir),
         steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
         blocks=getattr(builder, "blocks", None),
     )  # fmt: skip
