@@ -6,6 +6,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from .._run_folder.state import is_tf_error, short_tf_message
 from ..errors import ImgclfError
@@ -20,7 +21,8 @@ class ImgclfGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ImgclfError as exc:
-            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+            # escaped: a message's brackets (pip install "imgclf[onnx]", paths) are text
+            err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:  # Ctrl-C (130) or SIGTERM (143)
             err_console.print("[yellow]Interrupted.[/yellow]")
