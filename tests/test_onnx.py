@@ -116,6 +116,8 @@ def test_predict_reads_an_onnx_file(exported):
     assert [row["path"] for row in rows] == files
     assert [row["label"] for row in rows] == [CLASSES[i] for i in keras_scores.argmax(1)]
     np.testing.assert_allclose(imgclf.predict(path, files), keras_scores, atol=1e-5)
+    r = invoke("export", path, "--format", "onnx")
+    assert r.exit_code != 0 and "already exported" in r.stderr
 
 
 def hide_onnx(monkeypatch):
