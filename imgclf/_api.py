@@ -108,8 +108,9 @@ def predict(
 ) -> Any:
     """Scores (N x outputs) for image files and folders' images, streamed in batches.
 
-    ``model_or_path``: a Keras model, a run folder, or a ``.keras``/``.tflite`` file or
-    SavedModel folder (see ``imgclf.export``). Rows follow ``imgclf.collect_images(images)``.
+    ``model_or_path``: a Keras model, a run folder, or a ``.keras``/``.tflite``/``.onnx``
+    file or SavedModel folder (see ``imgclf.export``). Rows follow
+    ``imgclf.collect_images(images)``.
     """
     import numpy as np
 
@@ -136,7 +137,8 @@ def export(
     batch_size: int = 64,
     unsafe: bool = False,
 ) -> tuple[Any, dict[str, Any] | None]:
-    """Export a run's model (or a ``.keras`` file) as ``savedmodel`` or ``tflite``.
+    """Export a run's model (or a ``.keras`` file) as ``savedmodel``, ``tflite`` or ``onnx``
+    (``onnx`` needs ``pip install "imgclf[onnx]"``).
 
     ``quantize`` (TFLite): ``none``, ``dynamic``, ``float16`` or ``int8`` (calibrated on
     the run's training images). For a run folder the exported model is compared with

@@ -1,4 +1,4 @@
-"""``imgclf export``: a run's model as a SavedModel or a (quantized) TFLite file."""
+"""``imgclf export``: a run's model as a SavedModel, a (quantized) TFLite file or ONNX."""
 
 from __future__ import annotations
 
@@ -31,7 +31,14 @@ def comparison_table(comparison: dict) -> Table:
 
 @cli.command("export")
 @click.argument("model", metavar="MODEL_OR_RUN_DIR")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="tflite", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="tflite",
+    show_default=True,
+    help="onnx needs the extra: pip install 'imgclf[onnx]'.",
+)
 @click.option(
     "--quantize",
     type=click.Choice(QUANTIZE),
@@ -67,7 +74,7 @@ def export_cmd(
     unsafe: bool,
     as_json: bool,
 ) -> None:
-    """Export a run's model for inference: SavedModel, or TFLite (optionally quantized).
+    """Export a run's model for inference: SavedModel, TFLite (optionally quantized) or ONNX.
 
     Augmentation, dropout and other training-only parts are not in the exported
     graph. For a run folder the exported model is evaluated on the run's test

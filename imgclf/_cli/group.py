@@ -11,6 +11,7 @@ import os
 import sys
 
 import click
+from rich.markup import escape
 
 from .._run_folder.state import is_tf_error, short_tf_message
 from ..errors import ImgclfError
@@ -33,7 +34,8 @@ class ImgclfGroup(click.Group):
             silence_stdout()
             sys.exit(exitcodes.BROKEN_PIPE)
         except ImgclfError as exc:
-            err_console.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+            # escaped: a message's brackets (pip install "imgclf[onnx]", paths) are text
+            err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False)
             sys.exit(exitcodes.exit_code_of(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C (130) or SIGTERM (143)
             err_console.print("[yellow]Interrupted.[/yellow]")

@@ -1,4 +1,5 @@
-"""``imgclf predict``: label image files and folders with a run, .keras, .tflite or SavedModel."""
+"""``imgclf predict``: label image files and folders with a run, .keras, .tflite, .onnx or
+SavedModel."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _line(pred, head: str) -> str:
     "--verbose",
     "-v",
     is_flag=True,
-    help="Name the model's format and runtime (LiteRT, tf.lite, Keras) on stderr.",
+    help="Name the model's format and runtime (LiteRT, tf.lite, ONNX Runtime, Keras) on stderr.",
 )
 def predict_cmd(
     model: str,
@@ -55,12 +56,13 @@ def predict_cmd(
 ) -> None:
     """Predict the class of image files and of every image under folders.
 
-    MODEL_OR_RUN_DIR is a run folder, a .keras file, or a .tflite file or SavedModel
-    folder written by 'imgclf export'. Binary tasks print the score of the positive
-    class and the label at the run's threshold. Unreadable files are reported on
-    stderr (and as {"path", "error"} lines with --json) and skipped; the exit status
-    is then 1. A .tflite file runs on LiteRT when it is installed (pip install
-    'imgclf[litert]'), else on TensorFlow's tf.lite; --verbose says which.
+    MODEL_OR_RUN_DIR is a run folder, a .keras file, or a .tflite or .onnx file or
+    SavedModel folder written by 'imgclf export'. Binary tasks print the score of the
+    positive class and the label at the run's threshold. Unreadable files are reported
+    on stderr (and as {"path", "error"} lines with --json) and skipped; the exit
+    status is then 1. A .tflite file runs on LiteRT when it is installed (pip install
+    'imgclf[litert]'), else on TensorFlow's tf.lite; an .onnx file on ONNX Runtime
+    (pip install 'imgclf[onnx]'); --verbose says which.
     """
     files = collect_images(paths)
     import_tensorflow_quietly()

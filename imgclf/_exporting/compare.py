@@ -19,6 +19,7 @@ from .._heads.classification import EvaluationResult
 from .._prediction.files import score_batches, split_readable
 from .._prediction.predictors import (
     KerasPredictor,
+    ONNXPredictor,
     SavedModelPredictor,
     TFLitePredictor,
     load_predictor,
@@ -26,9 +27,10 @@ from .._prediction.predictors import (
 from .._run_folder.artifacts import open_run
 from .._run_folder.model import ModelInfo
 from ..errors import DataError
-from .formats import check_choice, default_target, export_keras
+from .formats import check_choice, default_target, export_keras, require_onnx
 
 HEADLINE = ("accuracy", "macro_f1", "balanced_accuracy", "roc_auc")
+PREDICTORS = {"savedmodel": SavedModelPredictor, "tflite": TFLitePredictor, "onnx": ONNXPredictor}
 
 
 def run_splits(run_dir: Path) -> dict[str, list[Record]]:
@@ -136,8 +138,10 @@ def export_and_compare(
     it is exported but not compared, and cannot be int8-quantized (no training images).
     """
     check_choice(fmt, quantize)
+    if fmt == "onnx":
+        require_onnx(runtime=evaluate)
     source = Path(model)
-    if source.suffix == ".tflite" or (source / "saved_model.pb").is_file():
+    if source.suffix in (".tflite", ".onnx") or (source / "saved_model.pb").is_file():
         raise DataError(
             f"{source} is already exported; export from the run folder or its model.keras."
         )
@@ -156,7 +160,7 @@ def export_and_compare(
     if not (evaluate and splits.get("test")):
         return exported, None
 
-    fn = SavedModelPredictor(target) if fmt == "savedmodel" else TFLitePredictor(target)
+    fn = PREDICTORS[fmt](target)
     comparison = compare(keras_fn, fn, info, splits["test"], batch_size)
     comparison["runtime"] = fn.runtime  # which interpreter gave the "exported" figures
     meta = {

@@ -1,8 +1,10 @@
-"""Export a trained model to a SavedModel or a TFLite file (optionally quantized).
+"""Export a trained model to a SavedModel, a TFLite file (optionally quantized) or ONNX.
 
 The exported graph is traced with ``training=False``: augmentation layers, dropout
 and batch-statistics updates are not in it (Keras' default export traces the
-training branch of some layers, random ops included). int8 quantization is
+training branch of some layers, random ops included; its ``format="onnx"`` too,
+whose graph ONNX Runtime then refuses, so ONNX is converted by tf2onnx from
+the same inference function as the SavedModel's). int8 quantization is
 calibrated on a sample of the run's own training images. The file is written
 atomically with a ``.json`` beside it (classes, head, threshold, image size) so
 ``imgclf predict`` can read it.
@@ -23,13 +25,14 @@ import numpy as np
 from .._data.pipeline import make_dataset
 from .._data.records import Record
 from .._files import write_json
-from .._prediction.predictors import sidecar_of
+from .._prediction.predictors import import_onnx, sidecar_of
 from .._run_folder.model import ModelInfo
 from ..errors import ConfigError, DataError
 
-FORMATS = ("savedmodel", "tflite")
+FORMATS = ("savedmodel", "tflite", "onnx")
 QUANTIZE = ("none", "dynamic", "float16", "int8")
 CALIBRATION_IMAGES = 200
+ONNX_OPSET = 17  # tf2onnx 1.17 tests opsets 14-18; ONNX Runtime runs 17 since 1.13
 
 
 @dataclass
@@ -48,11 +51,19 @@ def check_choice(fmt: str, quantize: str) -> None:
         raise ConfigError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}.")
     if quantize not in QUANTIZE:
         raise ConfigError(f"--quantize {quantize!r} is not one of {', '.join(QUANTIZE)}.")
-    if fmt == "savedmodel" and quantize != "none":
+    if fmt != "tflite" and quantize != "none":
         raise ConfigError(
             f"--quantize {quantize} applies to TFLite only; use --format tflite, or "
-            "--quantize none for a SavedModel."
+            f"--quantize none for --format {fmt}."
         )
+
+
+def require_onnx(runtime: bool = True) -> None:
+    """Fail before any work when the ``onnx`` extra is missing: tf2onnx converts,
+    onnxruntime (``runtime``) runs the file for the comparison."""
+    import_onnx("tf2onnx", "Exporting to ONNX")
+    if runtime:
+        import_onnx("onnxruntime", "Evaluating the exported ONNX model")
 
 
 def as_float32(model: Any) -> Any:
@@ -83,6 +94,27 @@ def write_savedmodel(model: Any, path: Path, size: int) -> None:
     spec = tf.TensorSpec((None, size, size, 3), tf.float32, name="image")
     archive.add_endpoint("serve", lambda image: model(image, training=False), [spec])
     archive.write_out(str(path), verbose=False)
+
+
+def onnx_bytes(model: Any, size: int) -> bytes:
+    """The model's inference graph (``training=False``, float32) as ONNX (opset
+    ``ONNX_OPSET``): input ``image``, a float32 batch N x size x size x 3."""
+    import logging
+
+    import tensorflow as tf
+
+    tf2onnx = import_onnx("tf2onnx", "Exporting to ONNX")
+    model = as_float32(model)
+    spec = (tf.TensorSpec((None, size, size, 3), tf.float32, name="image"),)
+    fn = tf.function(lambda image: model(image, training=False), input_signature=spec)
+    logger = logging.getLogger("tf2onnx")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # its INFO lines are a conversion log, not news
+    try:
+        proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=ONNX_OPSET)
+    finally:
+        logger.setLevel(level)
+    return proto.SerializeToString()
 
 
 def tflite_bytes(
@@ -119,10 +151,10 @@ def calibration_images(
 
 
 def default_target(info: ModelInfo, source: Path, fmt: str, quantize: str) -> Path:
-    """``RUN_DIR/exports/model-<quantize>.tflite`` or ``.../savedmodel``."""
+    """``RUN_DIR/exports/model-<quantize>.tflite``, ``.../savedmodel`` or ``.../model.onnx``."""
     base = info.run_dir / "exports" if info.run_dir else source.parent / f"{source.stem}-exports"
-    name = "savedmodel" if fmt == "savedmodel" else f"model-{_tag(quantize)}.tflite"
-    return base / name
+    names = {"savedmodel": "savedmodel", "onnx": "model.onnx"}
+    return base / names.get(fmt, f"model-{_tag(quantize)}.tflite")
 
 
 def _tag(quantize: str) -> str:
@@ -148,20 +180,25 @@ def export_keras(
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    extra: dict[str, Any] = {"format": fmt, "quantize": quantize}
     try:
-        saved = work / "savedmodel"
-        write_savedmodel(model, saved, info.image_size)
-        if fmt == "savedmodel":
-            staged = saved
+        staged = work / target.name
+        if fmt == "onnx":
+            staged.write_bytes(onnx_bytes(model, info.image_size))
+            extra["opset"] = ONNX_OPSET
         else:
-            calib = None
-            if quantize == "int8":
-                calib = calibration_images(list(train_paths), info.image_size)
-            staged = work / target.name
-            staged.write_bytes(tflite_bytes(saved, quantize, calib))
+            saved = work / "savedmodel"
+            write_savedmodel(model, saved, info.image_size)
+            if fmt == "savedmodel":
+                staged = saved
+            else:
+                calib = None
+                if quantize == "int8":
+                    calib = calibration_images(list(train_paths), info.image_size)
+                staged.write_bytes(tflite_bytes(saved, quantize, calib))
         meta = ModelInfo(
             info.classes, info.head, info.image_size, info.threshold, info.task, info.run_dir,
-            {"format": fmt, "quantize": quantize},
+            extra,
         )  # fmt: skip
         _replace(staged, target)
         write_json(sidecar_of(target), meta.to_json())

@@ -1,4 +1,4 @@
-"""Predictors: one interface over a Keras model, an exported SavedModel and a TFLite file.
+"""Predictors: one interface over a Keras model and an exported SavedModel, TFLite or ONNX file.
 
 ``imgclf predict`` and ``imgclf export`` run images through whichever format the
 user has; each predictor takes float32 batches in [0, 1] (what the pipeline
@@ -9,6 +9,7 @@ outputs mean (classes, head, threshold, image size) comes from the run's
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 from importlib import metadata
@@ -22,6 +23,8 @@ from .._nn.saving import load_model
 from .._run_folder.artifacts import open_run
 from .._run_folder.model import ModelInfo
 from ..errors import ConfigError, ModelError
+
+ONNX_EXTRA = 'pip install "imgclf[onnx]"'
 
 
 def sidecar_of(path: Path) -> Path:
@@ -135,6 +138,38 @@ class TFLitePredictor:
         return (y.astype("float32") - zero) * scale if scale else y.astype("float32")
 
 
+def import_onnx(module: str, purpose: str) -> Any:
+    """``module`` (tf2onnx, onnxruntime), or a ConfigError naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ConfigError(
+            f"{purpose} needs {module}, which cannot be imported ({e}). Install the "
+            f"ONNX extra: {ONNX_EXTRA} (tf2onnx, onnx, onnxruntime)."
+        ) from None
+
+
+class ONNXPredictor:
+    """A ``.onnx`` file written by ``imgclf export --format onnx``, run by ONNX Runtime."""
+
+    format = "onnx"
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        ort = import_onnx("onnxruntime", f"Running {Path(path).name}")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(path), options, providers=ort.get_available_providers()
+        )
+        self.input = self.session.get_inputs()[0].name
+        self.runtime = f"onnxruntime {ort.__version__}"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        x = np.asarray(batch, dtype="float32")
+        return np.asarray(self.session.run(None, {self.input: x})[0], dtype="float32")
+
+
 def info_from_run(saved: ModelInfo, model: Any) -> ModelInfo:
     """A run folder's or ``.keras`` file's ModelInfo (evaluation.resolve_model) with its
     image size, from the model's input when its run does not record one."""
@@ -145,21 +180,25 @@ def info_from_run(saved: ModelInfo, model: Any) -> ModelInfo:
 def load_predictor(
     path: str | Path, task: str | None = None, unsafe: bool = False, threads: int | None = None
 ) -> tuple[Any, ModelInfo]:
-    """(predictor, ModelInfo) for a run folder, ``.keras``, ``.tflite`` or SavedModel folder."""
+    """(predictor, ModelInfo) for a run folder, ``.keras``, ``.tflite``, ``.onnx`` or
+    SavedModel folder."""
     p = Path(path)
     if not p.exists():
         raise ModelError(
-            f"No model at {str(path)!r}: give a run folder, a .keras or .tflite file, or "
-            "a SavedModel folder written by 'imgclf export'."
+            f"No model at {str(path)!r}: give a run folder, a .keras file, or a .tflite or "
+            ".onnx file or SavedModel folder written by 'imgclf export'."
         )
     if p.suffix == ".tflite":
         return TFLitePredictor(p, threads), read_sidecar(p)
+    if p.suffix == ".onnx":
+        info = read_sidecar(p)  # first: a lone file is named before the runtime is loaded
+        return ONNXPredictor(p, threads), info
     if p.is_dir() and (p / "saved_model.pb").is_file():
         return SavedModelPredictor(p), read_sidecar(p)
     if p.is_file() and p.suffix != ".keras":
         raise ConfigError(
-            f"{str(path)!r} is not a model imgclf reads: give a run folder, a .keras or "
-            ".tflite file, or a SavedModel folder."
+            f"{str(path)!r} is not a model imgclf reads: give a run folder, a .keras, "
+            ".tflite or .onnx file, or a SavedModel folder."
         )
 
     regression = regression_info(p)
