@@ -28,9 +28,10 @@ from ._data.pipeline import label_array, make_dataset
 from ._data.sources import read_records
 from ._files import write_json
 from ._heads.classification import EvaluationResult, threshold_of, write_predictions
+from ._log import console_or_quiet, note, warn
 from ._nn import tta
 from ._nn.saving import load_model
-from ._reporting import DEFAULT_REPORTERS, check_reporters, render
+from ._reporting import chosen_reporters, render
 from ._reporting.json import write_metrics
 from ._run_folder.artifacts import open_run
 from ._run_folder.model import ModelInfo
@@ -200,10 +201,10 @@ def predict_records(
 
 def print_left_out(console: Console, data: PreparedData, left_out: Counter) -> None:
     """Loader notes, skipped items and how many images are evaluated or left out."""
-    for note in data.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    for text in data.notes:
+        note(console, text)
     for what, n in sorted(data.skipped.items()):
-        console.print(f"[yellow]skipped:[/yellow] {n} x {escape(what)}")
+        warn(console, f"{n} x {what}", tag="skipped")
     n = len(data.splits["evaluation"])
     console.print(f"Images evaluated: {n}; left out (no model class): {sum(left_out.values())}")
 
@@ -256,7 +257,7 @@ def evaluate_saved(
     label_map: Mapping[str, str] | None = None,
     loader_options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
-    report: Sequence[str] | None = None,
+    report: str | Sequence[str] | None = None,
     batch_size: int = 64,
     console: Console | None = None,
     tta_mode: str | None = None,
@@ -264,12 +265,11 @@ def evaluate_saved(
     """Evaluate ``model`` on ``data`` (empty: its run's test split) and write an
     evaluation folder (see module doc). ``tta_mode``: test-time augmentation (None:
     the run's ``tta`` from its config.json)."""
-    console = console or Console()
-    names = list(DEFAULT_REPORTERS if report is None else report)
-    check_reporters(names)
+    console = console_or_quiet(console)
+    names = chosen_reporters(report)
     saved = resolve_model(model, task)
     if saved.task_note:
-        console.print(f"[yellow]note:[/yellow] {escape(saved.task_note)}")
+        note(console, saved.task_note)
     opts = {"label_map": label_map, "loader_options": loader_options}
     if data:
         prepared, left_out = map_onto_model(saved, [str(d) for d in data], loader, opts)

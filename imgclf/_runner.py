@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
@@ -12,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 
 from . import _heads as heads
 from . import _plugins as plugins
@@ -33,6 +33,7 @@ from ._data.split import split_records
 from ._files import write_json
 from ._heads import kind_of
 from ._heads.classification import EvaluationResult
+from ._log import note, tell, warn
 from ._nn.augment import augmenter_for, augmenter_name, soft_labels
 from ._nn.backbones import build_with_weights, check_weights, model_builder
 from ._options import check_run_options, values_checked
@@ -175,10 +176,10 @@ def data_summary(data: PreparedData) -> dict[str, Any]:
 
 
 def print_data(console: Console, data: PreparedData) -> None:
-    for note in data.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+    for text in data.notes:
+        note(console, text)
     for what, n in sorted(data.skipped.items()):
-        console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+        warn(console, f"{n} x {what}", tag="skipped")
     print_confounding(console, data.confounding)
     if data.test_source:
         console.print(f"Split by source: the test split is {data.test_source!r} only")
@@ -195,8 +196,10 @@ def print_confounding(console: Console, found: Confounding | None) -> None:
     """The confounding finding: a warning (strong) or a note (moderate)."""
     if found is None or found.level == "none":
         return
-    tag = "[bold yellow]warning:[/bold yellow]" if found.strong else "[yellow]note:[/yellow]"
-    console.print(f"{tag} {escape(found.message())}", highlight=False)
+    if found.strong:
+        tell(console, "warning", found.message(), logging.WARNING, "bold yellow", False)
+    else:
+        tell(console, "note", found.message(), logging.INFO, highlight=False)
 
 
 @dataclass
