@@ -122,12 +122,13 @@ def predict(
 
     files = collect_images(images)
     import_tensorflow_quietly()
+    predictor: Any
     if isinstance(model_or_path, (str, Path)):
         predictor, info = load_predictor(model_or_path, unsafe=unsafe)
         size = image_size or info.image_size
     else:
-        predictor, size = KerasPredictor(model_or_path), image_size
-        size = size or int(model_or_path.input_shape[1])
+        predictor = KerasPredictor(model_or_path)
+        size = image_size or int(model_or_path.input_shape[1])
 
     batches = score_batches(predictor, files, size, batch_size, pillow_paths_of(files))
     return np.concatenate([scores for _, scores in batches])

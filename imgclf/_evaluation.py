@@ -25,6 +25,7 @@ from ._config import RunConfig
 from ._data import labels as labelmap
 from ._data.checks.confounding import source_names
 from ._data.pipeline import label_array, make_dataset
+from ._data.records import Record
 from ._data.sources import read_records
 from ._files import write_json
 from ._heads.classification import EvaluationResult, threshold_of, write_predictions
@@ -63,6 +64,7 @@ def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
 def resolve_model(model: str | Path, task: str | None = None) -> ModelInfo:
     """The model file, its run folder (if any) and classes; ``task`` for a bare file."""
     p = Path(model)
+    run_dir: Path | None
     if p.is_dir():
         run_dir, path = p, p / "model.keras"
     else:
@@ -117,17 +119,18 @@ def map_onto_model(
     """Records relabelled with model classes, and counts of left-out labels (as spelt)."""
     label_map = dict(options.get("label_map") or {})
     config = RunConfig(
-        task=saved.task,
+        task=saved.task_spec.name,
         data=[str(d) for d in data],
         loader=loader,
         loader_options=dict(options.get("loader_options") or {}),
         label_map=label_map,
     )
-    records, skipped, notes = read_records(config, saved.spec)
-    table = labelmap.label_table(saved.spec, label_map)
-    kept, left_out = [], Counter()
+    records, skipped, notes = read_records(config, saved.task_spec)
+    table = labelmap.label_table(saved.task_spec, label_map)
+    kept: list[Record] = []
+    left_out: Counter[str] = Counter()
     for r in records:
-        cls = labelmap.class_of(r.label, table, saved.spec)
+        cls = labelmap.class_of(r.label, table, saved.task_spec)
         if cls in saved.classes:
             r.label = cls
             kept.append(r)
@@ -147,7 +150,7 @@ def map_onto_model(
 def check_unknown(saved: ModelInfo, table: Mapping[str, str], left_out: Counter) -> None:
     """With classes from the data, a label that is no class of the run is an error
     (not silently left out): its classes are only what its data held."""
-    if not saved.spec.classes_from_data:
+    if not saved.task_spec.classes_from_data:
         return
     unknown = {lab: n for lab, n in left_out.items() if table.get(lab.strip().casefold()) != ""}
     if unknown:
@@ -238,7 +241,7 @@ def evaluation_config(
         "classes": list(saved.classes),
         "head": saved.head,
         "image_size": size,
-        "model_path": str(saved.path.resolve()),
+        "model_path": str(saved.file.resolve()),
         "report": names,
         "data": [str(d) for d in summary["evaluation"]["data"]],
         "data_summary": summary,
@@ -277,7 +280,7 @@ def evaluate_saved(
         prepared, left_out = run_test_split(saved)
         data = [Path(saved.run_dir or ".") / "splits.csv"]
     print_left_out(console, prepared, left_out)
-    keras_model = load_model(saved.path)
+    keras_model = load_model(saved.file)
     check_outputs(keras_model, saved)
     size = saved.image_size or int(keras_model.input_shape[1])
     mode = tta_mode or saved.config.get("tta") or "none"
@@ -335,7 +338,8 @@ def evaluate_external(run: RunResult, paths: Sequence[str], console: Console) ->
     raised after the run's own files are written, which are kept."""
     names = source_names(paths)
     internal = float(run.metrics["accuracy"])
-    external, failed = {}, []
+    external: dict[str, dict[str, Any]] = {}
+    failed: list[str] = []
     for path in paths:
         name = names[path]
         console.print(f"[bold]External evaluation on {escape(name)}[/bold] ({escape(path)})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.console import Console
@@ -24,7 +25,7 @@ def _console() -> Console:
     return console if console.is_terminal else Console(width=PIPE_WIDTH)
 
 
-def _describe(kind: str, obj: object) -> str:
+def _describe(kind: str, obj: Any) -> str:
     if kind == "tasks":
         classes = f"{len(obj.classes)} classes" if obj.classes else "classes from the data"
         size = f"{obj.input_size}px" if obj.input_size else "the model's input size"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .._tfquiet import import_tensorflow_quietly
 from ..errors import DataError
 from .checks.inspect import inspect_files, pillow_pixels
-from .records import Record
+from .records import Record, class_label
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -46,7 +46,7 @@ def label_array(records: Sequence[Record], classes: Sequence[str], head: str, so
     if head == "regression":
         return np.array([r.targets for r in records], dtype="float32")
     index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[r.label] for r in records], dtype="int32")
+    y = np.array([index[class_label(r)] for r in records], dtype="int32")
     if soft and head == "softmax":
         return np.eye(len(classes), dtype="float32")[y]
     if soft:

@@ -74,7 +74,7 @@ def with_targets(
             f"the class head (--head {CLASS_HEAD})."
         )
     for r in kept:
-        if len(r.targets) != len(head.targets):
+        if r.targets is not None and len(r.targets) != len(head.targets):
             raise DataError(
                 f"{r.path} has {len(r.targets)} target value(s); head {config.head!r} "
                 f"needs {len(head.targets)} ({', '.join(head.targets)})."

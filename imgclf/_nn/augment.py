@@ -45,7 +45,7 @@ def seed_generators(augmenter: Any) -> list[Any]:
 
 def flip_rotate_translate(
     rotation_degrees: float = 20.0, translation: float = 0.1, seed: int | None = None
-) -> Any:
+) -> keras.Layer:
     """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction
     of each side, reflected at the borders: one resampling pass per image
     (``imgclf._nn.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
@@ -59,7 +59,7 @@ def flip_rotate_translate(
     return keras.Sequential([layer], name="augment")
 
 
-def flip(seed: int | None = None) -> Any:
+def flip(seed: int | None = None) -> keras.Layer:
     """Horizontal flip only."""
     import keras
 
