@@ -176,7 +176,8 @@ def evaluate(
     ``label_map`` (``{"joy": "happy"}``; ``""`` leaves a label out); images of no
     model class are left out and counted. Writes ``<run>/evaluations/<timestamp>/``
     (or a folder under ``output``) with predictions, metrics and the reports
-    ``report`` (default: all built-in). ``task`` is needed only for a bare file.
+    ``report`` (a list or ``"json,html"``; default: all built-in). ``task`` is needed
+    only for a bare file. ``console``: where the report is shown (None: nowhere).
     No ``data``: a run folder's model on its run's own test split (``splits.csv``).
     ``unsafe=True`` loads a model with Lambda layers (see ``load_model``).
     """
@@ -203,7 +204,8 @@ def report(
     console: Console | None = None,
 ) -> EvaluationResult:
     """Re-render a run's (or evaluation's) reports from its saved files; nothing is
-    predicted again. ``reporters`` defaults to all built-in ones."""
+    predicted again. ``reporters`` (a list or ``"json,html"``) defaults to all built-in
+    ones; ``console``: where the console reporter shows them (None: nowhere)."""
     names = chosen_reporters(reporters)
     import_tensorflow_quietly()  # Grad-CAM loads the model
     result = load_result(run_dir)
