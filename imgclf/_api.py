@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,18 +16,26 @@ from ._evaluation import check_eval_paths, evaluate_external, evaluate_saved
 from ._exporting.compare import export_and_compare
 from ._heads import select_head
 from ._heads.classification import EvaluationResult
+from ._log import console_or_quiet
 from ._nn.augment import build_augmenter as build_augmenter  # public: imgclf.build_augmenter
 from ._nn.backbones import build_with_weights, model_builder
 from ._nn.saving import load_model as load_model  # public: imgclf.load_model
 from ._nn.saving import unsafe_loading
 from ._prediction.files import collect_images, score_batches
 from ._prediction.predictors import KerasPredictor, load_predictor
-from ._reporting import DEFAULT_REPORTERS, check_reporters, render
+from ._reporting import chosen_reporters, render
 from ._resolve import get_task, make_config
 from ._run_folder.artifacts import load_result
 from ._run_folder.state import resume_config
 from ._runner import RunResult, execute
+from ._tfquiet import import_tensorflow_quietly
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # names for the annotations only: TensorFlow stays unimported
+    import keras
+    import numpy as np
+
+    from ._exporting.formats import Exported
 
 
 def run(
@@ -42,8 +50,11 @@ def run(
 ) -> RunResult:
     """Train ``model`` on ``data`` for ``task``, evaluate on the test split, write the run folder.
 
-    ``options`` are RunConfig fields (epochs, batch_size, lr, image_size, seed, ...).
-    ``resume``: the folder of an interrupted run, continued with its own settings.
+    ``options`` are RunConfig fields (epochs, batch_size, lr, image_size, seed, ...;
+    ``report`` takes a list or a comma-separated string). ``resume``: the folder of an
+    interrupted run, continued with its own settings. ``console``: a rich Console to
+    show the run's progress and report on (the CLI's output); None shows nothing,
+    and notes and warnings go to the ``imgclf`` logger either way.
     """
     if resume:
         opts = {"model": model, "data": data, **options}
@@ -58,8 +69,9 @@ def run_config(
 ) -> RunResult:
     """Run an already resolved RunConfig (what the CLI does); then evaluate the final
     model on each ``eval_data`` set (paths checked before training)."""
-    console = console or Console()
+    console = console_or_quiet(console)
     check_eval_paths(cfg.eval_data)
+    import_tensorflow_quietly()
     result = execute(cfg, get_task(cfg.task), console, resume=resume)
     if cfg.eval_data:
         evaluate_external(result, cfg.eval_data, console)
@@ -78,13 +90,14 @@ def build_model(
     classes: Sequence[str] | None = None,
     head: str = "classes",
     weights: str | None = None,
-) -> Any:
+) -> keras.Model:
     """The Keras model a run of ``task`` with model ``name`` would train (uncompiled);
     ``head`` names one of the task's heads (``--head``), e.g. ``va``. ``weights`` as
     ``--weights``: ``"imagenet"``, ``"none"`` or a ``.weights.h5``/``.keras`` path;
     ``None`` is imagenet for a pretrained backbone and none for every other model."""
     spec = get_task(task)
     builder = model_builder(name)
+    import_tensorflow_quietly()
     if input_shape is None:
         size = spec.image_size(None, builder)
         input_shape = (size, size, 3)
@@ -100,12 +113,12 @@ def build_model(
 
 
 def predict(
-    model_or_path: Any,
+    model_or_path: keras.Model | str | Path,
     images: Sequence[str | Path],
     batch_size: int = 32,
     image_size: int | None = None,
     unsafe: bool = False,
-) -> Any:
+) -> np.ndarray:
     """Scores (N x outputs) for image files and folders' images, streamed in batches.
 
     ``model_or_path``: a Keras model, a run folder, or a ``.keras``/``.tflite``/``.onnx``
@@ -115,12 +128,14 @@ def predict(
     import numpy as np
 
     files = collect_images(images)
+    import_tensorflow_quietly()
+    predictor: Any
     if isinstance(model_or_path, (str, Path)):
         predictor, info = load_predictor(model_or_path, unsafe=unsafe)
         size = image_size or info.image_size
     else:
-        predictor, size = KerasPredictor(model_or_path), image_size
-        size = size or int(model_or_path.input_shape[1])
+        predictor = KerasPredictor(model_or_path)
+        size = image_size or int(model_or_path.input_shape[1])
 
     batches = score_batches(predictor, files, size, batch_size, pillow_paths_of(files))
     return np.concatenate([scores for _, scores in batches])
@@ -136,7 +151,7 @@ def export(
     evaluate: bool = True,
     batch_size: int = 64,
     unsafe: bool = False,
-) -> tuple[Any, dict[str, Any] | None]:
+) -> tuple[Exported, dict[str, Any] | None]:
     """Export a run's model (or a ``.keras`` file) as ``savedmodel``, ``tflite`` or ``onnx``
     (``onnx`` needs ``pip install "imgclf[onnx]"``).
 
@@ -145,6 +160,7 @@ def export(
     the Keras model on the run's test split. Returns (Exported, comparison or None);
     the file goes to ``RUN_DIR/exports/`` unless ``output`` names it.
     """
+    import_tensorflow_quietly()
     return export_and_compare(model, format, quantize, output, task, evaluate, batch_size, unsafe)
 
 
@@ -157,7 +173,7 @@ def evaluate(
     label_map: dict[str, str] | None = None,
     loader_options: dict[str, Any] | None = None,
     output: str | Path | None = None,
-    report: Sequence[str] | None = None,
+    report: str | Sequence[str] | None = None,
     batch_size: int = 64,
     console: Console | None = None,
     unsafe: bool = False,
@@ -168,11 +184,13 @@ def evaluate(
     ``label_map`` (``{"joy": "happy"}``; ``""`` leaves a label out); images of no
     model class are left out and counted. Writes ``<run>/evaluations/<timestamp>/``
     (or a folder under ``output``) with predictions, metrics and the reports
-    ``report`` (default: all built-in). ``task`` is needed only for a bare file.
+    ``report`` (a list or ``"json,html"``; default: all built-in). ``task`` is needed
+    only for a bare file. ``console``: where the report is shown (None: nowhere).
     No ``data``: a run folder's model on its run's own test split (``splits.csv``).
     ``unsafe=True`` loads a model with Lambda layers (see ``load_model``).
     """
     sources = [data] if isinstance(data, (str, Path)) else list(data)
+    import_tensorflow_quietly()
     with unsafe_loading(unsafe):  # the model is loaded deep inside; this reaches it
         return evaluate_saved(
             model,
@@ -189,14 +207,17 @@ def evaluate(
 
 
 def report(
-    run_dir: str | Path, reporters: Sequence[str] | None = None, console: Console | None = None
+    run_dir: str | Path,
+    reporters: str | Sequence[str] | None = None,
+    console: Console | None = None,
 ) -> EvaluationResult:
     """Re-render a run's (or evaluation's) reports from its saved files; nothing is
-    predicted again. ``reporters`` defaults to all built-in ones."""
-    names = list(DEFAULT_REPORTERS if reporters is None else reporters)
-    check_reporters(names)
+    predicted again. ``reporters`` (a list or ``"json,html"``) defaults to all built-in
+    ones; ``console``: where the console reporter shows them (None: nowhere)."""
+    names = chosen_reporters(reporters)
+    import_tensorflow_quietly()  # Grad-CAM loads the model
     result = load_result(run_dir)
-    render(names, result, Path(run_dir), console or Console())
+    render(names, result, Path(run_dir), console_or_quiet(console))
     return result
 
 

@@ -8,6 +8,7 @@ import os
 import sys
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,18 @@ _SYNONYMS = {
 _NONE_IS_A_NAME = frozenset({"augmenter", "weights"})
 
 
+def reporter_names(value: str | Sequence[str] | None) -> list[str] | None:
+    """Reporters as a list, from ``"console,html"`` (``"none"``: []) or a list; None stays
+    None (the caller's default). A string is never iterated letter by letter."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.strip().casefold() == "none":
+            return []
+        return [n.strip() for n in value.split(",") if n.strip()]
+    return [str(n) for n in value]
+
+
 def field_names() -> list[str]:
     return [f.name for f in dataclasses.fields(RunConfig)]
 
@@ -224,6 +237,8 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
                 f"Unknown setting {key!r} in {where}.{did_you_mean(key, field_names())} "
                 f"Settings: {', '.join(n for n in field_names() if n != 'task')}."
             )
+        if key == "report":
+            value = reporter_names(value)
         value = _coerce(key, value, hints[key])
         values[key] = _SYNONYMS.get(key, {}).get(str(value).casefold(), value)
 

@@ -25,12 +25,14 @@ from ._config import RunConfig
 from ._data import labels as labelmap
 from ._data.checks.confounding import source_names
 from ._data.pipeline import label_array, make_dataset
+from ._data.records import Record
 from ._data.sources import read_records
 from ._files import write_json
 from ._heads.classification import EvaluationResult, threshold_of, write_predictions
+from ._log import console_or_quiet, note, warn
 from ._nn import tta
 from ._nn.saving import load_model
-from ._reporting import DEFAULT_REPORTERS, check_reporters, render
+from ._reporting import chosen_reporters, render
 from ._reporting.json import write_metrics
 from ._run_folder.artifacts import open_run
 from ._run_folder.model import ModelInfo
@@ -62,6 +64,7 @@ def task_of(name: str, config: dict[str, Any]) -> tuple[TaskSpec, str | None]:
 def resolve_model(model: str | Path, task: str | None = None) -> ModelInfo:
     """The model file, its run folder (if any) and classes; ``task`` for a bare file."""
     p = Path(model)
+    run_dir: Path | None
     if p.is_dir():
         run_dir, path = p, p / "model.keras"
     else:
@@ -116,17 +119,18 @@ def map_onto_model(
     """Records relabelled with model classes, and counts of left-out labels (as spelt)."""
     label_map = dict(options.get("label_map") or {})
     config = RunConfig(
-        task=saved.task,
+        task=saved.task_spec.name,
         data=[str(d) for d in data],
         loader=loader,
         loader_options=dict(options.get("loader_options") or {}),
         label_map=label_map,
     )
-    records, skipped, notes = read_records(config, saved.spec)
-    table = labelmap.label_table(saved.spec, label_map)
-    kept, left_out = [], Counter()
+    records, skipped, notes = read_records(config, saved.task_spec)
+    table = labelmap.label_table(saved.task_spec, label_map)
+    kept: list[Record] = []
+    left_out: Counter[str] = Counter()
     for r in records:
-        cls = labelmap.class_of(r.label, table, saved.spec)
+        cls = labelmap.class_of(r.label, table, saved.task_spec)
         if cls in saved.classes:
             r.label = cls
             kept.append(r)
@@ -146,7 +150,7 @@ def map_onto_model(
 def check_unknown(saved: ModelInfo, table: Mapping[str, str], left_out: Counter) -> None:
     """With classes from the data, a label that is no class of the run is an error
     (not silently left out): its classes are only what its data held."""
-    if not saved.spec.classes_from_data:
+    if not saved.task_spec.classes_from_data:
         return
     unknown = {lab: n for lab, n in left_out.items() if table.get(lab.strip().casefold()) != ""}
     if unknown:
@@ -200,10 +204,10 @@ def predict_records(
 
 def print_left_out(console: Console, data: PreparedData, left_out: Counter) -> None:
     """Loader notes, skipped items and how many images are evaluated or left out."""
-    for note in data.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    for text in data.notes:
+        note(console, text)
     for what, n in sorted(data.skipped.items()):
-        console.print(f"[yellow]skipped:[/yellow] {n} x {escape(what)}")
+        warn(console, f"{n} x {what}", tag="skipped")
     n = len(data.splits["evaluation"])
     console.print(f"Images evaluated: {n}; left out (no model class): {sum(left_out.values())}")
 
@@ -237,7 +241,7 @@ def evaluation_config(
         "classes": list(saved.classes),
         "head": saved.head,
         "image_size": size,
-        "model_path": str(saved.path.resolve()),
+        "model_path": str(saved.file.resolve()),
         "report": names,
         "data": [str(d) for d in summary["evaluation"]["data"]],
         "data_summary": summary,
@@ -256,7 +260,7 @@ def evaluate_saved(
     label_map: Mapping[str, str] | None = None,
     loader_options: Mapping[str, Any] | None = None,
     output: str | Path | None = None,
-    report: Sequence[str] | None = None,
+    report: str | Sequence[str] | None = None,
     batch_size: int = 64,
     console: Console | None = None,
     tta_mode: str | None = None,
@@ -264,12 +268,11 @@ def evaluate_saved(
     """Evaluate ``model`` on ``data`` (empty: its run's test split) and write an
     evaluation folder (see module doc). ``tta_mode``: test-time augmentation (None:
     the run's ``tta`` from its config.json)."""
-    console = console or Console()
-    names = list(DEFAULT_REPORTERS if report is None else report)
-    check_reporters(names)
+    console = console_or_quiet(console)
+    names = chosen_reporters(report)
     saved = resolve_model(model, task)
     if saved.task_note:
-        console.print(f"[yellow]note:[/yellow] {escape(saved.task_note)}")
+        note(console, saved.task_note)
     opts = {"label_map": label_map, "loader_options": loader_options}
     if data:
         prepared, left_out = map_onto_model(saved, [str(d) for d in data], loader, opts)
@@ -277,7 +280,7 @@ def evaluate_saved(
         prepared, left_out = run_test_split(saved)
         data = [Path(saved.run_dir or ".") / "splits.csv"]
     print_left_out(console, prepared, left_out)
-    keras_model = load_model(saved.path)
+    keras_model = load_model(saved.file)
     check_outputs(keras_model, saved)
     size = saved.image_size or int(keras_model.input_shape[1])
     mode = tta_mode or saved.config.get("tta") or "none"
@@ -335,7 +338,8 @@ def evaluate_external(run: RunResult, paths: Sequence[str], console: Console) ->
     raised after the run's own files are written, which are kept."""
     names = source_names(paths)
     internal = float(run.metrics["accuracy"])
-    external, failed = {}, []
+    external: dict[str, dict[str, Any]] = {}
+    failed: list[str] = []
     for path in paths:
         name = names[path]
         console.print(f"[bold]External evaluation on {escape(name)}[/bold] ({escape(path)})")

@@ -18,6 +18,7 @@ import os
 import reprlib
 import sys
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -180,7 +181,9 @@ def registries() -> dict[str, Registry]:
     load()
     if _registries is not None:
         return _registries
-    regs = {kind: Registry(kind.rstrip("s"), _check_for(kind)) for kind in REGISTER_HOOKS}
+    regs: dict[str, Registry] = {
+        kind: Registry(kind.rstrip("s"), _check_for(kind)) for kind in REGISTER_HOOKS
+    }
     for kind in REGISTER_HOOKS:
         caller = getattr(pm.hook, f"register_{kind}")
         for impl in reversed(caller.get_hookimpls()):
@@ -215,12 +218,14 @@ def _trace(message: str) -> None:
     sys.stderr.write(f"imgclf trace: {message}\n")  # looked up now: pytest and click swap it
 
 
-def _before(hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+def _before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     answering = ", ".join(impl.plugin_name for impl in reversed(hook_impls)) or "no plugin"
     _trace(f"{hook_name}({', '.join(kwargs)}) answered by {answering}")
 
 
-def _after(outcome: Any, hook_name: str, hook_impls: list[Any], kwargs: dict[str, Any]) -> None:
+def _after(
+    outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]
+) -> None:
     exc = outcome.exception
     if exc is not None:
         _trace(f"{hook_name} raised {type(exc).__name__}: {exc}")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 
 from . import _heads as heads
 from . import _plugins as plugins
@@ -33,6 +33,7 @@ from ._data.split import split_records
 from ._files import write_json
 from ._heads import kind_of
 from ._heads.classification import EvaluationResult
+from ._log import note, tell, warn
 from ._nn.augment import augmenter_for, augmenter_name, soft_labels
 from ._nn.backbones import build_with_weights, check_weights, model_builder
 from ._options import check_run_options, values_checked
@@ -48,6 +49,9 @@ from ._training.strategy import output_root
 from ._training.strategy import prepare as prepare_strategy
 from .errors import DataError, PluginError
 
+if TYPE_CHECKING:
+    import keras
+
 
 @dataclass
 class RunResult:
@@ -55,7 +59,7 @@ class RunResult:
 
     run_dir: Path
     metrics: dict[str, Any]
-    model: Any
+    model: keras.Model
     result: EvaluationResult
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -87,10 +91,16 @@ def check_names(config: RunConfig, task: TaskSpec) -> None:
     check_run_options(config, regs, augmenter_name(config.augmenter, task))
     for name in config.report:
         regs["reporters"].get(name)
-    if config.model is None:
-        raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
+    model_name(config, task)
     if config.tensorboard:
         require_tensorboard()
+
+
+def model_name(config: RunConfig, task: TaskSpec) -> str:
+    """The run's model: ``--model`` or the task's default (an error when it has none)."""
+    if config.model is None:
+        raise PluginError(f"Task {task.name!r} has no default model; pass --model.")
+    return config.model
 
 
 @dataclass
@@ -130,7 +140,8 @@ def prepare_data(config: RunConfig, task: TaskSpec, console: Console | None = No
     for name in ("train", "val"):
         if not splits[name]:
             raise DataError(f"The {name} split is empty; add data or change the fractions.")
-    missing = sorted({r.label for r in splits["test"]} - {r.label for r in splits["train"]})
+    labels = {name: {r.label for r in splits[name] if r.label is not None} for name in splits}
+    missing = sorted(labels["test"] - labels["train"])
     if missing and kind.has_classes:
         raise DataError(
             f"Class(es) {', '.join(missing)} occur in test but not in train; the model could "
@@ -175,10 +186,10 @@ def data_summary(data: PreparedData) -> dict[str, Any]:
 
 
 def print_data(console: Console, data: PreparedData) -> None:
-    for note in data.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+    for text in data.notes:
+        note(console, text)
     for what, n in sorted(data.skipped.items()):
-        console.print(f"[yellow]skipped:[/yellow] {n} x {what}")
+        warn(console, f"{n} x {what}", tag="skipped")
     print_confounding(console, data.confounding)
     if data.test_source:
         console.print(f"Split by source: the test split is {data.test_source!r} only")
@@ -195,8 +206,10 @@ def print_confounding(console: Console, found: Confounding | None) -> None:
     """The confounding finding: a warning (strong) or a note (moderate)."""
     if found is None or found.level == "none":
         return
-    tag = "[bold yellow]warning:[/bold yellow]" if found.strong else "[yellow]note:[/yellow]"
-    console.print(f"{tag} {escape(found.message())}", highlight=False)
+    if found.strong:
+        tell(console, "warning", found.message(), logging.WARNING, "bold yellow", False)
+    else:
+        tell(console, "note", found.message(), logging.INFO, highlight=False)
 
 
 @dataclass
@@ -271,10 +284,10 @@ def execute(
         run_dir = resumable_dir(resume)
         shutil.rmtree(run_dir / "cache", ignore_errors=True)  # a half-written tf.data cache
     else:
-        run_dir = new_run_dir(output_root(config), task.name, config.model)
+        run_dir = new_run_dir(output_root(config), task.name, model_name(config, task))
     write_skipped(run_dir, data.checks)
     write_splits(run_dir, data.splits)
-    size = task.image_size(config.image_size, model_builder(config.model))
+    size = task.image_size(config.image_size, model_builder(model_name(config, task)))
     saved = ModelInfo.from_config(
         saved_config(config, task, data, size), run_dir, run_dir / "model.keras"
     )
@@ -303,7 +316,7 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
                       augmenter_for(config, run.task),
                       soft_labels(config, run.task, head.kind,
                                   has_soft_targets(data.splits["train"])))  # fmt: skip
-    builder = model_builder(config.model)
+    builder = model_builder(model_name(config, run.task))
     y_train = pipes.labels("train") if kind_of(head.kind).has_classes else None
     model, history = train(
         run, lambda: build_with_weights(builder, (size, size, 3), head, config.weights,

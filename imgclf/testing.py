@@ -10,9 +10,10 @@ only for the fixture and ``shared_data``; the other helpers work without it.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from click.testing import CliRunner, Result
 
@@ -26,7 +27,12 @@ from ._data.records import Record
 from ._heads.classification import EvaluationResult
 from ._nn import output_layer
 from ._nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
+from ._runner import PreparedData, RunResult
 from ._training.fit import compile_model
+
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
 
 __all__ = [
     "assert_independent_draws",
@@ -51,7 +57,7 @@ __all__ = [
 ]
 
 
-def tiny_model(input_shape: Sequence[int], head: Any) -> Any:
+def tiny_model(input_shape: Sequence[int], head: Any) -> keras.Model:
     """A model builder small enough for unit tests: one conv, pooling, the task's head."""
     import keras
 
@@ -114,7 +120,7 @@ else:
     registered_plugin = _pytest.fixture(_registered_plugin, name="registered_plugin")
 
 
-def run_tiny(task: str, data: Any, tmp_path: Path, **options: Any) -> Any:
+def run_tiny(task: str, data: Any, tmp_path: Path, **options: Any) -> RunResult:
     """A whole run of ``task`` on ``data``, as small as it gets: 1 epoch, 16 px images,
     batch 8, no reporters, quiet, in ``tmp_path/runs``. ``options`` override any of
     that (any RunConfig field, e.g. ``model="my-net"``, ``report=["mine"]``)."""
@@ -122,7 +128,13 @@ def run_tiny(task: str, data: Any, tmp_path: Path, **options: Any) -> Any:
 
     from rich.console import Console
 
-    settings = {"epochs": 1, "image_size": 16, "batch_size": 8, "report": [], "seed": 0}
+    settings: dict[str, Any] = {
+        "epochs": 1,
+        "image_size": 16,
+        "batch_size": 8,
+        "report": [],
+        "seed": 0,
+    }
     settings.update(options)
     settings.setdefault("output", Path(tmp_path) / "runs")
     console = settings.pop("console", None) or Console(file=io.StringIO(), width=120)
@@ -186,13 +198,14 @@ def check_model_trains(
 
 def check_augmenter(
     name: str, task: str | None = None, size: int = 16, batch: int = 4, **options: Any
-) -> Any:
+) -> np.ndarray:
     """Build augmenter ``name`` (``<task>/<name>`` first, as a run resolves it) with
     ``options``, apply it to a batch of random images in [0, 1] and check the batch
     keeps its shape and range; return the augmented batch as a NumPy array."""
     import numpy as np
 
     layer = build_augmenter(name, task=task, seed=0, **options)
+    assert layer is not None, f"augmenter {name!r} resolves to no augmentation"
     x = np.random.default_rng(0).random((batch, size, size, 3), dtype="float32")
     out = np.asarray(layer(x, training=True))
     assert out.shape == x.shape, f"augmenter {name!r} changed the shape to {out.shape}"
@@ -241,13 +254,13 @@ def pick_loader(config: RunConfig, source: str | Path) -> str:
     return sources.pick_loader(config, get_task(config.task), Path(source))
 
 
-def load_records(config: RunConfig) -> tuple[list[Record], Any, list[str]]:
+def load_records(config: RunConfig) -> tuple[list[Record], Counter[str], list[str]]:
     """(records, skipped counts, loader notes) as a run of ``config`` reads them: every
     ``--data`` source through its loader, labels mapped onto the task's classes."""
     return sources.load_records(config, get_task(config.task))
 
 
-def prepare_data(config: RunConfig) -> Any:
+def prepare_data(config: RunConfig) -> PreparedData:
     """A run's data before anything is written or trained: records loaded, mapped,
     checked and split (``.splits``: train/val/test records, ``.classes``, ``.skipped``)."""
     return runner.prepare_data(config, get_task(config.task))

@@ -244,7 +244,7 @@ def test_a_resumed_classify_run_continues_and_its_report_re_renders(model, tmp_p
         result = imgclf.run("classify", resume=run_dir, console=Console(file=io.StringIO()))
     assert result.run_dir == run_dir and config_of(run_dir)["classes"] == ["a", "b", "c"]
     epochs = [line.split(",")[0] for line in (run_dir / "history.csv").read_text().splitlines()]
-    assert epochs[1:] == ["0", "1", "2"]
+    assert epochs[1:] == ["1", "2", "3"]  # counted from 1, as the console and state.json
     run_cli("report", run_dir, "--report", "json")
 
 

@@ -11,6 +11,7 @@ import imgclf
 from imgclf import _hookspecs as hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_PACKAGE = ROOT / "examples" / "imgclf-plugin-example" / "imgclf_plugin_example"
 
 
 def hook_names():
@@ -218,16 +219,21 @@ def test_commands_in_docs_use_real_commands_and_flags():
 
 
 def test_tracking_example_in_writing_plugins_works(tmp_path):
+    """writing-plugins.md shows the template's CsvTracker whole (not a variant of it),
+    and the code shown runs."""
     guide = (ROOT / "docs" / "writing-plugins.md").read_text()
     (code,) = [
         c for c in re.findall(r"^```python\n(.*?)^```", guide, re.M | re.S) if "CsvTracker" in c
     ]
+    template = (EXAMPLE_PACKAGE / "tracking.py").read_text()
+    assert template.split('"""\n\n', 1)[1] in code, "the docs' CsvTracker is not tracking.py's"
     namespace: dict = {}
     exec(compile(code, "writing-plugins.md CsvTracker", "exec"), namespace)  # noqa: S102
     config = imgclf.RunConfig("shapes", model="shapes-cnn", output=str(tmp_path))
     (tracker,) = namespace["extra_callbacks"](config)
+    assert namespace["extra_callbacks"](imgclf.RunConfig("other")) is None
     tracker.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
     tracker.on_epoch_end(1, {"loss": 0.25, "val_loss": 0.5})
     lines = (tmp_path / "tracking.csv").read_text().splitlines()
-    assert lines[0] == "time,task,model,seed,epoch,loss,val_loss"
-    assert lines[2].endswith(",shapes,shapes-cnn,42,1,0.25,0.5")
+    assert lines[0] == "time,task,model,seed,epoch,metrics"
+    assert lines[2].endswith(",shapes,shapes-cnn,42,2,loss=0.25;val_loss=0.5")  # from 1

@@ -141,7 +141,7 @@ def test_phase_1_keeps_the_backbone_and_phase_2_changes_only_the_top_block(setup
     assert same(p2_begin, p2_end, stats), "batch-norm statistics moved (training mode)"
     trained = [k for k in top if "kernel" in k]
     assert trained and not same(p2_begin, p2_end, trained), "phase 2 left the top block as is"
-    assert history(result.run_dir) == [(0, 1), (1, 1), (2, 2), (3, 2)]
+    assert history(result.run_dir) == [(1, 1), (2, 1), (3, 2), (4, 2)]
     assert (result.run_dir / "phase1.weights.h5").is_file()
 
 
@@ -170,7 +170,7 @@ def test_resume_after_phase_1_does_not_repeat_it(setup, tmp_path):
     Snapshots.taken, Snapshots.stop_at = [], None
     result = imgclf.run("phase-task", resume=run_dir, console=Console(file=io.StringIO()))
     assert [w for w, _ in Snapshots.taken] == ["begin", "end"]  # phase 2 only
-    assert history(result.run_dir) == [(0, 1), (1, 1), (2, 2), (3, 2)]
+    assert history(result.run_dir) == [(1, 1), (2, 1), (3, 2), (4, 2)]
     lower = [k for k in marker if "b2_" not in k]
     assert same(marker, Snapshots.taken[0][1], lower)  # phase 2 went on from phase 1's end
 

@@ -117,7 +117,7 @@ def test_sigterm_leaves_a_consistent_run_that_resume_finishes(tmp_path):
     state = state_of(run_dir)
     assert state["state"] == "interrupted" and 2 <= state["last_epoch"] < EPOCHS
     done = history_epochs(run_dir)
-    assert done == list(range(len(done)))  # what finished is intact, each epoch once
+    assert done == list(range(1, len(done) + 1))  # what finished is intact, each epoch once
     assert (run_dir / "model.keras").is_file() and (run_dir / "config.json").is_file()
     assert not list(run_dir.glob(".*tmp*"))  # no half-written artifact left behind
 
@@ -126,7 +126,7 @@ def test_sigterm_leaves_a_consistent_run_that_resume_finishes(tmp_path):
     assert proc.returncode == 0, out
     ran = [int(line.split()[1]) for line in out.splitlines() if line.startswith("EPOCH ")]
     assert ran == list(range(state["last_epoch"], EPOCHS))  # continued, not started over
-    assert history_epochs(run_dir) == list(range(EPOCHS))
+    assert history_epochs(run_dir) == list(range(1, EPOCHS + 1))
     state = state_of(run_dir)
     assert state["state"] == "finished" and state["last_epoch"] == EPOCHS and state["trained"]
     assert (run_dir / "metrics.json").is_file() and not (run_dir / "backup").exists()
@@ -144,7 +144,7 @@ def test_a_finished_run_has_state_history_and_no_leftovers(tiny, tmp_path):
     result = run(tmp_path, tiny.data, epochs=2)
     state = state_of(result.run_dir)
     assert state["state"] == "finished" and state["last_epoch"] == 2 and state["epochs"] == 2
-    assert history_epochs(result.run_dir) == [0, 1]
+    assert history_epochs(result.run_dir) == [1, 2]  # counted from 1, as state.json
     header = (result.run_dir / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss"  # as CSVLogger
     assert not (result.run_dir / "backup").exists()

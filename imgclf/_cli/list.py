@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.markup import escape
 from rich.table import Table
@@ -14,7 +16,7 @@ from .output import console, echo_json
 KINDS = ("tasks", "models", "datasets", "augmenters", "reporters")
 
 
-def _describe(kind: str, obj: object) -> str:
+def _describe(kind: str, obj: Any) -> str:
     if kind == "tasks":
         classes = f"{len(obj.classes)} classes" if obj.classes else "classes from the data"
         size = f"{obj.input_size}px" if obj.input_size else "the model's input size"

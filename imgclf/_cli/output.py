@@ -27,14 +27,14 @@ class WholeLinesConsole(Console):
 
     @property
     def size(self) -> ConsoleDimensions:
-        size = Console.size.fget(self)
+        size = super().size
         if not self.fixed_width and not self.is_terminal:
             return ConsoleDimensions(PIPE_WIDTH, size.height)
         return size
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
-        Console.size.fset(self, new_size)
+        vars(Console)["size"].fset(self, new_size)  # rich's own setter
 
     def on_broken_pipe(self) -> None:
         """rich exits 1 here; the CLI's group ends a closed pipe quietly, in one place."""

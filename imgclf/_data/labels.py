@@ -56,7 +56,10 @@ def map_labels(
     table = label_table(task, label_map)
     if task.classes_from_data:
         table = {**spellings(records), **table}
-    out, dropped, unknown, unknown_shares = [], Counter(), Counter(), Counter()
+    out: list[Record] = []
+    dropped: Counter[str | None] = Counter()
+    unknown: Counter[str | None] = Counter()
+    unknown_shares: Counter[str | None] = Counter()
     for r in records:
         cls = class_of(r.label, table, task)
         if cls is None:
@@ -141,7 +144,7 @@ def check_found(
 def classes_present(records: list[Record], task: TaskSpec) -> tuple[str, ...]:
     """The task's classes that occur, in task order (a run trains on these); with
     classes from the data, every label, sorted."""
-    seen = {r.label for r in records}
+    seen = {r.label for r in records if r.label is not None}
     if task.classes_from_data:
         present = tuple(sorted(seen))
     else:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._tfquiet import import_tensorflow_quietly
 from ..errors import DataError
 from .checks.inspect import inspect_files, pillow_pixels
-from .records import Record
+from .records import Record, class_label
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 MEMORY_CACHE_BYTES = 3 * 1024**3
 # Decoded images held by the shuffle buffer: bounded, so memory does not grow with
@@ -43,7 +47,7 @@ def label_array(records: Sequence[Record], classes: Sequence[str], head: str, so
     if head == "regression":
         return np.array([r.targets for r in records], dtype="float32")
     index = {c: i for i, c in enumerate(classes)}
-    y = np.array([index[r.label] for r in records], dtype="int32")
+    y = np.array([index[class_label(r)] for r in records], dtype="int32")
     if soft and head == "softmax":
         return soft_rows(records, index, np.eye(len(classes), dtype="float32")[y])
     if soft:
@@ -199,7 +203,7 @@ def make_dataset(
     epochs: tuple[int, int] | None = None,
     deterministic: bool = False,
     soft: bool = False,
-):
+) -> tf.data.Dataset:
     """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
 
     ``pillow_paths``: files to decode through Pillow (what the run's pre-flight
@@ -212,6 +216,7 @@ def make_dataset(
     iteration. ``deterministic``: see ``determinism.batch_augmenter``. ``soft``: float
     label rows (``label_array``), for every split of a run that trains on them.
     """
+    import_tensorflow_quietly()
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE

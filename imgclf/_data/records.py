@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import DataError
+
 SPLITS = ("train", "val", "test")
 
 
@@ -33,6 +35,13 @@ class Record:
     box: tuple[int, int, int, int] | None = None
     targets: tuple[float, ...] | None = None
     soft_target: dict[str, float] | None = None
+
+
+def class_label(record: Record) -> str:
+    """The class of a record a class head trains on or is scored against."""
+    if record.label is None:
+        raise DataError(f"{record.path} has no class label; a class head needs one per image.")
+    return record.label
 
 
 @dataclass

@@ -36,7 +36,9 @@ def read_records(config: RunConfig, task: TaskSpec) -> tuple[list[Record], Count
     if not config.data:
         raise ConfigError("No data given. Pass --data PATH (a folder of class folders or a CSV).")
     regs = plugins.registries()["datasets"]
-    records, skipped, notes = [], Counter(), []
+    records: list[Record] = []
+    skipped: Counter[str] = Counter()
+    notes: list[str] = []
     for src in config.data:
         source = Path(src)
         if not source.exists():

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._data.records import Record
+from .._data.records import Record, class_label
 from .._files import write_json
 from .._heads.classification import EvaluationResult
 from .._prediction.files import score_batches, split_readable
@@ -98,7 +98,7 @@ def compare(
     if not records:
         raise DataError("The run's test split holds no image of the model's classes.")
     ks, es = score_both(keras_fn, exported_fn, records, info.image_size, batch_size)
-    y = np.array([index[r.label] for r in records])
+    y = np.array([index[class_label(r)] for r in records])
     paths = [r.path for r in records]
 
     def result(scores: np.ndarray) -> EvaluationResult:

@@ -20,6 +20,7 @@ from .._config import RunConfig
 from .._data import labels as labelmap
 from .._data.records import Record
 from .._data.sources import pick_loader
+from .._log import note
 from .._tasks import CLASS_HEAD, Head, TaskSpec
 from ..errors import ConfigError, DataError, did_you_mean
 from . import classification, regression
@@ -55,8 +56,8 @@ def adjust_config(config: RunConfig, task: TaskSpec, console: Any = None) -> Run
     """A regression run monitors ``val_loss`` and takes no class weights."""
     if select_head(config, task).kind != "regression":
         return config
-    if config.class_weight != "none" and console is not None:
-        console.print("[yellow]note:[/yellow] class weights do not apply to a regression head")
+    if config.class_weight != "none":
+        note(console, "class weights do not apply to a regression head")
     return dataclasses.replace(config, monitor="val_loss", class_weight="none")
 
 
@@ -73,7 +74,7 @@ def with_targets(
             f"the class head (--head {CLASS_HEAD})."
         )
     for r in kept:
-        if len(r.targets) != len(head.targets):
+        if r.targets is not None and len(r.targets) != len(head.targets):
             raise DataError(
                 f"{r.path} has {len(r.targets)} target value(s); head {config.head!r} "
                 f"needs {len(head.targets)} ({', '.join(head.targets)})."

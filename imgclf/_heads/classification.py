@@ -121,9 +121,10 @@ def calibration(
     for b in range(bins):
         sel = idx == b
         k = int(sel.sum())
-        acc = float(correct[sel].mean()) if k else None
-        mean_conf = float(conf[sel].mean()) if k else None
+        acc: float | None = None
+        mean_conf: float | None = None
         if k:
+            acc, mean_conf = float(correct[sel].mean()), float(conf[sel].mean())
             ece += k / n * abs(acc - mean_conf)
         table.append(
             {

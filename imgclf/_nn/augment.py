@@ -10,14 +10,18 @@ a ``keras.random.SeedGenerator``, where ``seed_generators`` finds it.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _plugins as plugins
 from .._config import RunConfig
 from .._options import route_options
 from .._resolve import get_task
 from .._tasks import TaskSpec
+from .._tfquiet import import_tensorflow_quietly
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import keras
 
 
 def derive_seed(seed: int | None, *keys: int | str) -> int | None:
@@ -41,7 +45,7 @@ def seed_generators(augmenter: Any) -> list[Any]:
 
 def flip_rotate_translate(
     rotation_degrees: float = 20.0, translation: float = 0.1, seed: int | None = None
-) -> Any:
+) -> keras.Layer:
     """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction
     of each side, reflected at the borders: one resampling pass per image
     (``imgclf._nn.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
@@ -55,7 +59,7 @@ def flip_rotate_translate(
     return keras.Sequential([layer], name="augment")
 
 
-def flip(seed: int | None = None) -> Any:
+def flip(seed: int | None = None) -> keras.Layer:
     """Horizontal flip only."""
     import keras
 
@@ -114,19 +118,26 @@ def augmenter_name(name: str | None, task: TaskSpec | None) -> str | None:
 
 
 def augmenter_for(config: RunConfig, task: TaskSpec | None) -> Any:
-    """The training-split augmenter, built with ``--set augmenter.KEY=VALUE`` options;
+    """The run's training-split augmenter (``augmenter``, its options, ``seed``)."""
+    return build_named(config.augmenter, config.augmenter_options, task, config.seed)
+
+
+def build_named(
+    name: str | None, settings: dict[str, Any], task: TaskSpec | None, seed: int | None
+) -> Any:
+    """The augmenter ``name`` built with ``--set augmenter.KEY=VALUE`` options;
     several parts (``flip+mixup``) become one layer (mixing.py)."""
-    resolved = augmenter_name(config.augmenter, task)
+    resolved = augmenter_name(name, task)
     if not resolved:
         return None
     regs = plugins.registries()["augmenters"]
     names = [n for n in resolved.split("+") if n != "none"]
-    options = {k: _number(v) for k, v in config.augmenter_options.items()}
+    options = {k: _number(v) for k, v in settings.items()}
     routed = route_options(names, options, [regs.get(n) for n in names])
     parts = []
     for name in names:
         try:
-            parts.append(regs.get(name)(seed=config.seed, **routed[name]))
+            parts.append(regs.get(name)(seed=seed, **routed[name]))
         except TypeError as exc:
             raise ConfigError(
                 f"Augmenter {name!r} does not take the options {sorted(routed[name])}: {exc}."
@@ -171,7 +182,7 @@ def _number(value: Any) -> Any:
 
 def build_augmenter(
     name: str | None, task: str | None = None, seed: int | None = None, **options: Any
-) -> Any:
+) -> keras.Layer | None:
     """The augmenter a run applies to training batches, to test or use outside a run.
 
     ``name`` resolves as ``--augmenter`` does (``<task>/<name>``, a task's own, first;
@@ -180,5 +191,5 @@ def build_augmenter(
     gives ``None`` (no augmentation).
     """
     spec = get_task(task) if task else None
-    cfg = RunConfig(task or "", augmenter=name, augmenter_options=options, seed=seed)
-    return augmenter_for(cfg, spec)
+    import_tensorflow_quietly()
+    return build_named(name, options, spec, seed)

@@ -258,6 +258,7 @@ def build_with_weights(
 def _load_file(model: Any, path: Path, label: str) -> None:
     """Load every weight of ``model`` from ``path``; a partial load (Keras only warns
     when it skips a nested part) is as much an error as a failed one."""
+    problem: str | None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

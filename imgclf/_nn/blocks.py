@@ -3,12 +3,15 @@ the head."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._tasks import Head
 
+if TYPE_CHECKING:  # annotations only: Keras is imported when a block is built
+    import keras
 
-def output_layer(x: Any, head: Head, name: str = "predictions") -> Any:
+
+def output_layer(x: keras.KerasTensor, head: Head, name: str = "predictions") -> keras.KerasTensor:
     """The task's output: softmax over the classes, one sigmoid unit, or one unit
     per regression target (``head.activation``, linear when None)."""
     import keras
@@ -19,7 +22,7 @@ def output_layer(x: Any, head: Head, name: str = "predictions") -> Any:
     return keras.layers.Dense(head.units, activation=activation, name=name, dtype="float32")(x)
 
 
-def batch_norm(x: Any, name: str, momentum: float = 0.99) -> Any:
+def batch_norm(x: keras.KerasTensor, name: str, momentum: float = 0.99) -> keras.KerasTensor:
     """Batch normalization on TensorFlow's fused kernel (``imgclf._nn.layers``):
     the same layer as Keras' for the model, faster to train on a CPU."""
     from .layers import BatchNormalization
@@ -28,14 +31,14 @@ def batch_norm(x: Any, name: str, momentum: float = 0.99) -> Any:
 
 
 def conv_bn_relu(
-    x: Any,
+    x: keras.KerasTensor,
     filters: int,
     kernel: int,
     name: str,
     strides: int = 1,
     padding: str = "same",
     use_bias: bool = False,
-) -> Any:
+) -> keras.KerasTensor:
     """Conv2D -> BatchNorm -> ReLU, every layer named after ``name``.
 
     No conv bias by default: the batch norm subtracts it again, so it would get a
@@ -50,7 +53,9 @@ def conv_bn_relu(
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def depthwise_separable(x: Any, filters: int, strides: int, name: str) -> Any:
+def depthwise_separable(
+    x: keras.KerasTensor, filters: int, strides: int, name: str
+) -> keras.KerasTensor:
     """A real MobileNet block: 3x3 depthwise + BN + ReLU, then 1x1 pointwise + BN + ReLU.
 
     The pointwise conv, BN and ReLU are what a depthwise-only "MobileNet" lacks

@@ -7,20 +7,25 @@ import contextvars
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from .._tfquiet import import_tensorflow_quietly
 from ..errors import ModelError
+
+if TYPE_CHECKING:
+    import keras
 
 _UNSAFE = contextvars.ContextVar("imgclf_unsafe_load", default=False)
 
 
-def load_model(path: str | Path, unsafe: bool | None = None) -> Any:
+def load_model(path: str | Path, unsafe: bool | None = None) -> keras.Model:
     """Load a ``model.keras`` file or a run folder's model, with Keras safe mode on.
 
     Safe mode refuses layers that carry Python code (``Lambda``): loading them runs
     that code. ``unsafe=True`` (``--unsafe``) is the explicit opt-in for trusted files;
     ``None`` follows the enclosing ``evaluate(..., unsafe=...)``.
     """
+    import_tensorflow_quietly()
     import keras
 
     from . import affine, layers  # noqa: F401  (registers imgclf's layers for loading)

@@ -207,7 +207,7 @@ def load_predictor(
         regression.image_size = regression.image_size or int(model.input_shape[1])
         return KerasPredictor(model), regression
     saved = resolve_model(p, task)
-    model = load_model(saved.path, unsafe=unsafe)
+    model = load_model(saved.file, unsafe=unsafe)
     check_outputs(model, saved)
     return KerasPredictor(model), info_from_run(saved, model)
 

@@ -8,6 +8,7 @@ Grad-CAM) do not exist for a regression head and are not drawn.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -57,6 +58,11 @@ def draw_rmse(result: Any, run_dir: Path) -> Any:
     return history_figure(result, "rmse", "RMSE")
 
 
+def scatter_plot(index: int, result: Any, run_dir: Path) -> Any:
+    """``scatter`` as a Plot draws it (result, run folder)."""
+    return scatter(result, index)
+
+
 def scatter(result: Any, index: int) -> Any:
     """Predicted against true values of target ``index``, with the diagonal."""
     t = np.asarray(result.y_true, dtype="float64")[:, index]
@@ -96,7 +102,7 @@ def regression_plots(result: Any) -> tuple[Plot, ...]:
                 f"scatter_{name}.png",
                 f"Predicted against true {name}",
                 "One dot per test image; on the dashed line the prediction equals the truth.",
-                lambda r, d, i=i: scatter(r, i),
+                functools.partial(scatter_plot, i),
             )
         )
     return tuple(plots)

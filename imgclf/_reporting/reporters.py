@@ -19,6 +19,7 @@ from rich.markup import escape
 from .._files import atomic_write_bytes
 from .._heads import kind_name
 from .._heads.classification import EvaluationResult
+from .._log import warn
 from . import console as console_report
 from . import html, plots, regression
 from .common import PLOTS_DIR
@@ -58,7 +59,7 @@ def report_plots(result: EvaluationResult, run_dir: Path, console: Console) -> N
     figures = head_report(result).plots(result)
     written, failed = plots.render_plots(result, run_dir, figures)
     for name, error in failed.items():
-        console.print(f"[yellow]warning:[/yellow] plot {name} skipped: {escape(error)}")
+        warn(console, f"plot {name} skipped: {error}")
     console.print(f"Plots: {len(written)} PNG files in {escape(str(Path(run_dir) / PLOTS_DIR))}")
 
 

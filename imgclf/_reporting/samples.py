@@ -28,9 +28,8 @@ def pick_samples(result: EvaluationResult, count: int = GRID_IMAGES, seed: int =
     y_true, y_pred = np.asarray(result.y_true).astype(int), result.y_pred
     conf = confidence(result)
     wrong = [int(i) for i in np.argsort(-conf, kind="stable") if y_pred[i] != y_true[i]]
-    right = np.flatnonzero(y_pred == y_true)
     rng = np.random.default_rng(seed)
-    right = [int(i) for i in rng.permutation(right)]
+    right = [int(i) for i in rng.permutation(np.flatnonzero(y_pred == y_true))]
     n_wrong = min(len(wrong), count - min(len(right), count // 4))
     return wrong[:n_wrong] + right[: count - n_wrong]
 
@@ -45,7 +44,8 @@ def read_image(path: str, side: int = DISPLAY_SIDE) -> np.ndarray | None:
     h, w = img.shape[:2]
     if max(h, w) > side:
         scale = side / max(h, w)
-        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), cv2.INTER_AREA)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)  # not dst=INTER_AREA
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 

@@ -36,12 +36,19 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 def history_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a history.csv (Keras' CSVLogger file), or [] when there is none yet."""
+    """Rows of a history.csv (Keras' CSVLogger file), or [] when there is none yet.
+
+    ``epoch`` counts from 1 in every row returned: a folder written before history.csv
+    did (its first epoch is 0, as Keras counts) is shifted by one as it is read.
+    """
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return [r for r in csv.DictReader(fh) if (r.get("epoch") or "").isdigit()]
+            rows = [r for r in csv.DictReader(fh) if (r.get("epoch") or "").isdigit()]
     except OSError:
         return []
+    if rows and int(rows[0]["epoch"]) == 0:
+        rows = [{**r, "epoch": str(int(r["epoch"]) + 1)} for r in rows]
+    return rows
 
 
 def read_history(path: Path) -> dict[str, list[float]]:

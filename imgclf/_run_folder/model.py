@@ -14,6 +14,7 @@ from typing import Any
 
 from .._heads.classification import threshold_of
 from .._tasks import TaskSpec
+from ..errors import ModelError
 
 
 @dataclass
@@ -61,6 +62,23 @@ class ModelInfo:
             "config": config,
         }
         return cls(**{**values, **fields})
+
+    @property
+    def file(self) -> Path:
+        """``path``: the model file (a saved model resolved from a run or ``.keras`` file
+        has one; an exported file's sidecar does not)."""
+        if self.path is None:
+            raise ModelError(f"No model file is known for the model of task {self.task!r}.")
+        return self.path
+
+    @property
+    def task_spec(self) -> TaskSpec:
+        """``spec``: the model's task (known once the model is resolved)."""
+        if self.spec is None:
+            raise ModelError(
+                f"The task of the model {str(self.path)!r} is not known; pass task=NAME."
+            )
+        return self.spec
 
     def to_json(self) -> dict[str, Any]:
         """The sidecar of an exported model (``path``, ``config`` and ``spec`` are not in it)."""

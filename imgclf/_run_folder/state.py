@@ -26,6 +26,7 @@ from typing import Any
 from .._config import field_names
 from .._data.checks.inspect import inspect_files
 from .._files import write_json
+from .._log import logger
 from .._resolve import make_config
 from ..errors import ConfigError, DataError
 from .artifacts import open_run
@@ -87,11 +88,16 @@ def guarded_run(state: RunState, console: Any, resume_hint: str) -> Iterator[Run
             yield state
     except KeyboardInterrupt:
         state.update(state="interrupted")
+        done, folder = state.data.get("last_epoch", 0), state.path.parent
         console.print(
-            f"[yellow]Interrupted[/yellow] after epoch {state.data.get('last_epoch', 0)}; "
-            f"what finished is in {state.path.parent}. Continue with: {resume_hint}",
+            f"[yellow]Interrupted[/yellow] after epoch {done}; "
+            f"what finished is in {folder}. Continue with: {resume_hint}",
             highlight=False,
         )
+        logger.warning(
+            "Interrupted after epoch %s; what finished is in %s. Continue with: %s",
+            done, folder, resume_hint,
+        )  # fmt: skip
         raise
     except BaseException as exc:
         state.update(state="failed", error=(str(exc) or type(exc).__name__).splitlines()[0])

@@ -53,7 +53,8 @@ class BestCheckpoint(keras.callbacks.Callback):
 
 class HistoryWriter(keras.callbacks.Callback):
     """``history.csv`` as CSVLogger writes it (epoch, then sorted keys), rewritten
-    atomically after every epoch; an epoch run again replaces its old row."""
+    atomically after every epoch; an epoch run again replaces its old row. Epochs
+    count from 1 (Keras' own index + 1), as the console and ``state.json`` do."""
 
     def __init__(self, path: Path) -> None:
         super().__init__()
@@ -65,8 +66,9 @@ class HistoryWriter(keras.callbacks.Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-        row = {"epoch": epoch, **{k: _value(logs.get(k, "NA")) for k in self.keys}}
-        self.rows = [r for r in self.rows if int(r["epoch"]) < epoch] + [row]
+        number = epoch + 1  # counted from 1, as the console and state.json count
+        row = {"epoch": number, **{k: _value(logs.get(k, "NA")) for k in self.keys}}
+        self.rows = [r for r in self.rows if int(r["epoch"]) < number] + [row]
         self.write()
 
     def write(self) -> None:
@@ -130,14 +132,15 @@ class ResumeSeed(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         restored = getattr(self.model, "_initial_epoch", None)
         start = int(restored or 0) or self.phase_start
-        rows = [r for r in history_rows(self.history_writer.path) if int(r["epoch"]) < start]
+        # history.csv counts from 1: the epochs done before index ``start`` are 1..start
+        rows = [r for r in history_rows(self.history_writer.path) if int(r["epoch"]) <= start]
         self.resumed_from = max(self.resumed_from, int(restored or 0))
         if not start or not rows:
             return
         w = self.history_writer
         w.rows, w.keys = rows, [k for k in rows[0] if k != "epoch"]
         w.write()
-        phase_rows = [r for r in rows if int(r["epoch"]) >= self.phase_start]
+        phase_rows = [r for r in rows if int(r["epoch"]) > self.phase_start]
         for cb in self.others:
             chosen = rows if isinstance(cb, BestCheckpoint) else phase_rows
             if not chosen:
@@ -147,7 +150,7 @@ class ResumeSeed(keras.callbacks.Callback):
                 cb.best = best
             elif isinstance(cb, keras.callbacks.EarlyStopping):
                 cb.best, cb.wait = best, len(chosen) - 1 - best_at
-                cb.best_epoch = int(chosen[best_at]["epoch"])
+                cb.best_epoch = int(chosen[best_at]["epoch"]) - 1  # Keras' index
         if not phase_rows:
             return  # a phase's first epoch trains at the rate it was compiled with
         lr = _value(phase_rows[-1].get("learning_rate"))

@@ -262,7 +262,8 @@ def train(
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model.load_weights(run_dir / "model.keras")  # the best epoch of the whole run
         return model, seed.history_writer.history()
-    return model, {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    history = hist.history if hist is not None else {}  # None: every phase was done
+    return model, {k: [float(v) for v in vs] for k, vs in history.items()}
 
 
 def fit_phase(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .._config import RunConfig
+from ..errors import ModelError
 
 BACKBONE = "backbone"  # the layer name a builder gives the pretrained network
 
@@ -56,8 +57,19 @@ def pretrained(config: RunConfig, model: Any) -> bool:
     return backbone_of(model) is not None and str(weights or "imagenet").lower() != "none"
 
 
+def require_backbone(model: Any) -> Any:
+    """The nested pretrained network of a model that fine-tunes in phases."""
+    backbone = backbone_of(model)
+    if backbone is None:
+        raise ModelError(
+            f"Model {getattr(model, 'name', '?')!r} has no layer named {BACKBONE!r}: only a "
+            "model built on a Backbone trains in phases (set frozen_epochs=0 otherwise)."
+        )
+    return backbone
+
+
 def freeze_backbone(model: Any) -> None:
-    backbone_of(model).trainable = False
+    require_backbone(model).trainable = False
 
 
 def unfreeze_top(model: Any, blocks: list[list[str]] | None, top: int | str) -> None:
@@ -65,7 +77,7 @@ def unfreeze_top(model: Any, blocks: list[list[str]] | None, top: int | str) -> 
     others stay frozen. ``blocks``: the builder's grouping of the backbone's layers."""
     import keras
 
-    backbone = backbone_of(model)
+    backbone = require_backbone(model)
     backbone.trainable = True
     frozen: set[str] = set()
     if top != "all" and blocks and int(top) < len(blocks):

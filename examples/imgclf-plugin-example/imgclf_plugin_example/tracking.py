@@ -25,8 +25,10 @@ class CsvTracker(keras.callbacks.Callback):
         self.tags = {"task": config.task, "model": config.model, "seed": config.seed}
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        # one metrics column: runs of other models or heads log other metrics to this file
         metrics = ";".join(f"{k}={float(v):.6g}" for k, v in sorted((logs or {}).items()))
-        self._append([time.strftime("%Y-%m-%dT%H:%M:%S"), *self.tags.values(), epoch, metrics])
+        when = time.strftime("%Y-%m-%dT%H:%M:%S")
+        self._append([when, *self.tags.values(), epoch + 1, metrics])  # from 1, as history.csv
 
     def _append(self, row: list) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

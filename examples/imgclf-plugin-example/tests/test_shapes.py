@@ -97,5 +97,5 @@ def test_tiny_run_end_to_end(shapes_plugin, shapes_data, tmp_path):
     assert (result.run_dir / "summary.md").is_file() and "accuracy" in result.metrics
     with open(tmp_path / "runs" / "tracking.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["task"], r["epoch"]) for r in rows] == [(TASK_NAME, "0")]
+    assert [(r["task"], r["epoch"]) for r in rows] == [(TASK_NAME, "1")]
     assert "val_loss=" in rows[0]["metrics"]

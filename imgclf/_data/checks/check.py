@@ -49,7 +49,7 @@ def find_duplicates(records: Sequence[Record], infos: dict[str, FileInfo]) -> Du
         info = infos.get(r.path)
         if info is not None and info.ok:
             groups.setdefault(info.sha1, []).append(r)
-    out, within = Duplicates(), Counter()
+    out, within = Duplicates(), Counter[str]()
     for members in groups.values():
         if len(members) < 2:
             continue
@@ -107,7 +107,9 @@ def map_task_labels(
 ) -> tuple[list[Record], Counter, Counter]:
     """(records relabelled with classes, unknown labels, labels left out on purpose)."""
     table = labelmap.label_table(task, config.label_map)
-    kept, unknown, dropped = [], Counter(), Counter()
+    kept: list[Record] = []
+    unknown: Counter[str | None] = Counter()
+    dropped: Counter[str | None] = Counter()
     for r in records:
         cls = labelmap.class_of(r.label, table, task)
         if cls is None:
@@ -176,7 +178,7 @@ def judge(report: CheckReport, task: TaskSpec | None) -> None:
 
 def check_classes(report: CheckReport, records: list[Record], task: TaskSpec | None) -> None:
     """A single class (unless unknown labels explain it), and classes only in test."""
-    per_class = Counter(r.label for r in records)
+    per_class = Counter(str(r.label) for r in records)
     if len(per_class) < 2 and not report.unknown_labels:
         report.errors.append(
             f"The data holds a single class ({', '.join(map(str, per_class)) or 'none'}); a "
@@ -184,8 +186,9 @@ def check_classes(report: CheckReport, records: list[Record], task: TaskSpec | N
         )
     elif task is not None and task.head == "sigmoid" and len(per_class) != 2:
         report.errors.append(f"Task {task.name!r} is binary; the data holds {sorted(per_class)}.")
-    train = {r.label for r in records if r.split == "train"}
-    only_test = sorted({r.label for r in records if r.split == "test"} - train) if train else []
+    train = {r.label for r in records if r.split == "train" and r.label is not None}
+    tested = {r.label for r in records if r.split == "test" and r.label is not None}
+    only_test = sorted(tested - train) if train else []
     if only_test:
         report.errors.append(
             f"Class(es) {', '.join(only_test)} occur in test but not in train; add training "

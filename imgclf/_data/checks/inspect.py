@@ -210,7 +210,7 @@ def _inspect_uncached(
 ) -> None:
     workers = min(8, 2 * (os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(inspect_file, todo)
+        results: Iterable[FileInfo] = pool.map(inspect_file, todo)
         if console is not None and len(todo) > 500:
             from rich.progress import track
 
@@ -228,8 +228,8 @@ def pillow_pixels(path: str) -> Any:
     import numpy as np
     from PIL import Image, ImageOps
 
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
+    with Image.open(path) as opened:
+        im = ImageOps.exif_transpose(opened)
         if im.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
             scale = 1.0 if im.mode == "F" else 257.0
             gray = np.asarray(im, dtype="float32") / scale

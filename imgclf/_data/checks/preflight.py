@@ -158,8 +158,8 @@ def notes_for(pre: Preflight) -> list[str]:
     return out
 
 
-def write_skipped(run_dir: Path, pre: Preflight) -> None:
+def write_skipped(run_dir: Path, pre: Preflight | None) -> None:
     """``skipped.csv`` (path, reason) in the run folder, when anything was left out."""
-    if pre.unreadable or pre.dropped:
+    if pre is not None and (pre.unreadable or pre.dropped):
         rows = [*pre.unreadable, *pre.dropped]
         write_csv(Path(run_dir) / "skipped.csv", ["path", "reason"], rows)

@@ -2,7 +2,7 @@
 
 - ``extra_callbacks(config, run_dir)``: when training starts, an MLflow run is opened
   (in the experiment named after the task) with config.json's settings as
-  parameters, and a callback logs each epoch's metrics with step = epoch;
+  parameters, and a callback logs each epoch's metrics with step = epoch (from 1);
 - ``run_finished(config, run_dir, metrics)``: metrics.json's numbers (``test_*``),
   then config.json, metrics.json, history.csv, predictions.csv, report.html, plots/
   and model.keras as artifacts; the MLflow run is closed FINISHED.

@@ -76,8 +76,8 @@ def earlier_run(client: Any, exp_id: str, run_dir: Path) -> str | None:
 
 class EpochLogger(keras.callbacks.Callback):
     """Every number Keras logs at an epoch's end, as MLflow metrics with step = epoch
-    (0-based, as in history.csv). A tracking error is warned about once and logging
-    stops; it never stops the training."""
+    counted from 1, as in history.csv and the console (Keras counts from 0). A tracking
+    error is warned about once and logging stops; it never stops the training."""
 
     def __init__(self, tracked: Tracked) -> None:
         super().__init__()
@@ -89,7 +89,7 @@ class EpochLogger(keras.callbacks.Callback):
             return
         now = int(time.time() * 1000)
         metrics = [
-            Metric(settings.clean_key(k), float(v), now, epoch)
+            Metric(settings.clean_key(k), float(v), now, epoch + 1)
             for k, v in (logs or {}).items()
             if is_number(v)
         ]

@@ -11,6 +11,7 @@ import warnings
 import imgclf_mlflow
 import pytest
 from imgclf_mlflow import settings
+from imgclf_mlflow.tracker import RUN_DIR_TAG
 
 from imgclf.testing import make_image_folder, run_tiny
 
@@ -38,7 +39,7 @@ def test_a_run_is_logged_to_mlflow(mlflow_plugin, tracking, tmp_path, no_network
     [run] = mlflow.search_runs(experiment_names=["test_a_run_is_logged_to_mlflow"],
                                output_format="list")  # fmt: skip
     assert run.info.status == "FINISHED"
-    assert run.data.tags["imgclf.run_dir"] == str(result.run_dir.resolve())
+    assert run.data.tags[RUN_DIR_TAG] == str(result.run_dir.resolve())
     # the settings of config.json
     saved = json.loads((result.run_dir / "config.json").read_text())
     params = run.data.params
@@ -48,10 +49,10 @@ def test_a_run_is_logged_to_mlflow(mlflow_plugin, tracking, tmp_path, no_network
         params["seed"] == str(saved["seed"]) and json.loads(params["classes"]) == saved["classes"]
     )
     assert params["versions.tensorflow"] == saved["versions"]["tensorflow"]
-    # each epoch's metrics, step = epoch
+    # each epoch's metrics, step = epoch counted from 1 as in history.csv
     history = tracking.get_metric_history(run.info.run_id, "val_loss")
-    assert [m.step for m in sorted(history, key=lambda m: m.step)] == [0, 1]
-    assert [m.step for m in tracking.get_metric_history(run.info.run_id, "loss")] == [0, 1]
+    assert [m.step for m in sorted(history, key=lambda m: m.step)] == [1, 2]
+    assert [m.step for m in tracking.get_metric_history(run.info.run_id, "loss")] == [1, 2]
     # the test split's metrics, as metrics.json has them
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert run.data.metrics["test_accuracy"] == pytest.approx(metrics["accuracy"])
