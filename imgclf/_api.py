@@ -26,6 +26,7 @@ from ._resolve import get_task, make_config
 from ._run_folder.artifacts import load_result
 from ._run_folder.state import resume_config
 from ._runner import RunResult, execute
+from ._training.strategy import wait_for_all_workers
 from .errors import ConfigError
 
 
@@ -60,8 +61,9 @@ def run_config(
     console = console or Console()
     check_eval_paths(cfg.eval_data)
     result = execute(cfg, get_task(cfg.task), console, resume=resume)
-    if cfg.eval_data:
+    if cfg.eval_data and result.result is not None:  # None: not the chief of several workers
         evaluate_external(result, cfg.eval_data, console)
+    wait_for_all_workers(cfg)  # multi-worker: the others wait for the chief's evaluation
     return result
 
 

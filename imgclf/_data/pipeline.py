@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import DataError
 from .checks.inspect import inspect_files, pillow_pixels
 from .records import Record
+from .shards import Shard, shard_for, share
 
 MEMORY_CACHE_BYTES = 3 * 1024**3
 # Decoded images held by the shuffle buffer: bounded, so memory does not grow with
@@ -182,6 +183,7 @@ def make_dataset(
     epochs: tuple[int, int] | None = None,
     deterministic: bool = False,
     soft: bool = False,
+    input_context: Any = None,
 ):
     """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
 
@@ -194,12 +196,19 @@ def make_dataset(
     run saw (fit with ``steps_per_epoch``); without: one epoch, reshuffled per
     iteration. ``deterministic``: see ``determinism.batch_augmenter``. ``soft``: float
     label rows (``label_array``), for every split of a run that trains on them.
+
+    ``input_context``: a ``tf.distribute.InputContext`` (multi-worker training): only
+    this worker's share of ``records`` is read, batched per replica (shards.py);
+    ``batch_size`` stays the global batch.
     """
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
+    shard = shard_for(input_context, len(records), batch_size) if input_context else None
     if training:
         records = permuted(records, seed)
+    if shard is not None:
+        records, batch_size = share(records, shard, training), shard.batch
     paths = [r.path for r in records]
     ds = decoded(records, image_size, pillow_paths)
     if with_labels:
@@ -212,7 +221,7 @@ def make_dataset(
         cache_dir.mkdir(parents=True, exist_ok=True)
         ds = ds.cache(str(cache_dir / name))
     if training and epochs is not None:
-        ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs)
+        ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs, shard)
         return augmented(ds, augment, seed, deterministic).prefetch(auto)
     if training:
         buffer = shuffle_buffer(len(paths), image_size)
@@ -230,12 +239,17 @@ def make_dataset(
     return ds.prefetch(auto)
 
 
-def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tuple[int, int]):
+def epoch_batches(
+    ds, n: int, size: int, batch_size: int, seed: int, epochs: tuple[int, int],
+    shard: Shard | None = None,
+):  # fmt: skip
     """Batches of epochs [start, stop) in a row, as ``(epoch, (batch index, item))``.
 
     Epoch e shuffles with ``epoch_seed(seed, e)``, not with the dataset's iteration
     count (which restarts at 0 in a resumed run). The epochs are concatenated, not
-    interleaved: epoch e+1 reads the cache only once epoch e has filled it.
+    interleaved: epoch e+1 reads the cache only once epoch e has filled it. A
+    worker's ``shard``: each epoch its ``per_epoch`` images (its share, then its
+    first images again), batch numbers unique across workers (shards.py).
     """
     import tensorflow as tf
 
@@ -248,7 +262,10 @@ def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tup
         order = ds.shuffle(shuffle_buffer(n, size), seed=epoch_seed(seed, e),
                            reshuffle_each_iteration=False)  # fmt: skip
         tag = tf.data.Dataset.from_tensors(tf.constant(e, tf.int64)).repeat()
-        return tf.data.Dataset.zip(tag, order.batch(batch_size).enumerate())
+        if shard is None:
+            return tf.data.Dataset.zip(tag, order.batch(batch_size).enumerate())
+        batches = order.repeat().take(shard.per_epoch).batch(batch_size).enumerate()
+        return tf.data.Dataset.zip(tag, batches.map(lambda k, b: (shard.batch_key(k), b)))
 
     def joined(lo: int, hi: int):  # balanced: nesting log2(epochs) deep, not epochs deep
         if hi - lo == 1:
