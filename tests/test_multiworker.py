@@ -61,7 +61,7 @@ WORKER = textwrap.dedent(
     with plugin_registered(Plugin(), "mw-plugin"):
         result = imgclf.run(
             "mw-task", model="mw-tiny", data=data, output=output, strategy="multi-worker",
-            epochs=2, batch_size=8, image_size=16, report=["json"], seed=3,
+            epochs=2, batch_size=2, image_size=16, report=["json"], seed=3,
             augmenter="flip", class_weight="auto",
         )
     np.savez(weights, *result.model.get_weights())
@@ -123,10 +123,10 @@ def wait_all(procs, tmp_path, timeout=180.0):
 
 
 def test_two_workers_train_their_shares_to_identical_weights(tmp_path):
-    # 31 images: the train split's shares differ by one image (each worker's epochs are
-    # padded to the same number of steps) and so may the validation shares
-    data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=16, size=16)
-    (data / "light" / "img_0_15.png").unlink()
+    # train 21, val 3, test 6 images, global batch 2 (one image per worker and step):
+    # the train shares (11, 10) are padded to 11 steps on both workers; the val shares
+    # (2, 1) take 2 and 1 steps, and tf.distribute gives worker 1 an empty last batch
+    data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=15, size=16)
     logs = wait_all(start_workers(tmp_path, data, free_ports(2)), tmp_path)
     assert all("Strategy: MultiWorkerMirroredStrategy, 2 replica(s)" in t for t in logs)
     w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
@@ -149,6 +149,7 @@ def test_two_workers_train_their_shares_to_identical_weights(tmp_path):
     for line in (run0 / "splits.csv").read_text().splitlines()[1:]:
         name, path = line.split(",")[:2]
         split.setdefault(name, set()).add(path)
+    assert {k: len(v) for k, v in split.items()} == {"train": 21, "val": 3, "test": 6}
     seen = [set((r / "decoded.txt").read_text().split("\n")) - {""} for r in (run0, run1)]
     assert seen[0] | seen[1] <= split["train"] | split["val"] | split["test"]
     for name in ("train", "val"):

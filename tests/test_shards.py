@@ -53,16 +53,26 @@ def test_two_replicas_per_worker_split_its_part_of_the_batch(eleven):
     assert sizes == [2, 2, 2, 2] and len(set(seen)) == 5
 
 
-def test_validation_shares_are_disjoint_and_unpadded(eleven):
+@pytest.mark.parametrize("batch, replicas, rows", [(4, 2, 6), (8, 4, 8)])
+def test_validation_shares_are_padded_to_whole_batches_with_weight_zero(
+    eleven, batch, replicas, rows
+):
     import tensorflow as tf
 
     classes = tuple(r.label for r in eleven)
-    seen = []
+    real, sizes = [], []
     for worker in (0, 1):
-        context = tf.distribute.InputContext(2, worker, 2)
-        ds = make_dataset(eleven, classes, "softmax", 8, 4, cache="none", input_context=context)
-        seen.append([int(y) for _, ys in ds for y in ys.numpy()])
-    assert sorted(seen[0] + seen[1]) == list(range(11))
+        context = tf.distribute.InputContext(2, worker, replicas)
+        ds = make_dataset(eleven, classes, "softmax", 8, batch, cache="none",
+                          input_context=context)  # fmt: skip
+        got = [(int(y), float(w)) for _, ys, ws in ds for y, w in zip(ys.numpy(), ws.numpy())]
+        real.append([y for y, w in got if w == 1.0])
+        sizes.append(len(got))
+        assert all(w in (0.0, 1.0) for _, w in got)
+        assert all(len(ys) == batch // replicas for _, ys, _ in ds)  # no short replica batch
+    # the same steps on both workers: ceil(11 / 2) images each, padded to whole batches
+    assert sizes == [rows, rows]
+    assert sorted(real[0] + real[1]) == list(range(11))  # every image once, unweighted pads
 
 
 def test_a_batch_that_does_not_split_evenly_is_refused(monkeypatch):

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import DataError
 from .checks.inspect import inspect_files, pillow_pixels
 from .records import Record
-from .shards import Shard, shard_for, share
+from .shards import Shard, padded_share, shard_for, share
 
 MEMORY_CACHE_BYTES = 3 * 1024**3
 # Decoded images held by the shuffle buffer: bounded, so memory does not grow with
@@ -199,7 +199,8 @@ def make_dataset(
 
     ``input_context``: a ``tf.distribute.InputContext`` (multi-worker training): only
     this worker's share of ``records`` is read, batched per replica (shards.py);
-    ``batch_size`` stays the global batch.
+    ``batch_size`` stays the global batch. Not training, the shares are padded to
+    one length and the batches carry sample weights (0 for the padding).
     """
     import tensorflow as tf
 
@@ -207,13 +208,21 @@ def make_dataset(
     shard = shard_for(input_context, len(records), batch_size) if input_context else None
     if training:
         records = permuted(records, seed)
+    weights = None
     if shard is not None:
-        records, batch_size = share(records, shard, training), shard.batch
+        batch_size = shard.batch
+        if training:
+            records = share(records, shard, training=True)
+        else:
+            records, weights = padded_share(records, shard)
     paths = [r.path for r in records]
     ds = decoded(records, image_size, pillow_paths)
     if with_labels:
         labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head, soft))
-        ds = tf.data.Dataset.zip((ds, labels))
+        parts = (ds, labels)
+        if weights is not None:  # a padded validation share (shards.py)
+            parts += (tf.data.Dataset.from_tensor_slices(tf.constant(weights)),)
+        ds = tf.data.Dataset.zip(parts)
     mode = cache_mode(len(paths), image_size, cache)
     if mode == "memory":
         ds = ds.cache()

@@ -12,8 +12,13 @@ augments only its own images:
   images to fill ``steps x per-worker batch`` images: every worker takes the same
   number of steps, the same as a single-process run (``ceil(n / global batch)``),
   and every image of the share is seen at least once per epoch;
-- the validation share is every ``count``-th record, in order; a worker one image
-  short may end a step earlier, and tf.distribute then gives it an empty batch.
+- the validation share is every ``count``-th record, in order, padded with its
+  first image, at sample weight 0, to whole per-worker batches of the longest
+  share: every worker and replica takes the same validation steps, none on an
+  empty batch (tf.distribute's empty batch for a replica that ran out fails in
+  some models), and the padding counts in no metric. The loss is divided by the
+  padded count: scaled by ``n / (n + pads)``, the same factor every epoch, which
+  leaves the ranking of epochs unchanged.
 
 The test split is not shared out: the chief alone predicts it (runner.py).
 """
@@ -34,13 +39,15 @@ class Shard:
     """This worker's part of a split: ``count`` workers, this one ``index``.
 
     ``batch``: images per replica batch; ``per_epoch``: images this worker yields per
-    training epoch (its steps times its part of the global batch).
+    training epoch (its steps times its part of the global batch); ``padded``: the
+    length of every worker's validation share with its padding.
     """
 
     count: int
     index: int
     batch: int
     per_epoch: int
+    padded: int = 0
 
     def batch_key(self, k: Any) -> Any:
         """A batch number unique across workers (the augmenter draws from it): worker
@@ -52,8 +59,10 @@ def shard_for(input_context: Any, n: int, global_batch: int) -> Shard:
     """The Shard of a ``tf.distribute.InputContext`` for a split of ``n`` records."""
     count, index = int(input_context.num_input_pipelines), int(input_context.input_pipeline_id)
     per_replica = int(input_context.get_per_replica_batch_size(global_batch))
+    per_worker, longest = global_batch // count, -(-n // count)
     steps = -(-n // global_batch)
-    return Shard(count, index, per_replica, steps * (global_batch // count))
+    padded = -(-longest // per_worker) * per_worker
+    return Shard(count, index, per_replica, steps * per_worker, padded)
 
 
 def share(records: Sequence[T], shard: Shard, training: bool = False) -> list[T]:
@@ -66,3 +75,11 @@ def share(records: Sequence[T], shard: Shard, training: bool = False) -> list[T]
             "workers of this multi-worker run; add data or use fewer workers."
         )
     return mine
+
+
+def padded_share(records: Sequence[T], shard: Shard) -> tuple[list[T], list[float]]:
+    """(this worker's share padded to ``shard.padded`` records, their sample weights):
+    1 for its own records, 0 for the repeats that pad it."""
+    mine = share(records, shard)
+    pads = [(mine or list(records))[0]] * (shard.padded - len(mine))
+    return mine + pads, [1.0] * len(mine) + [0.0] * len(pads)
