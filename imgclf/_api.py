@@ -29,6 +29,7 @@ from ._run_folder.artifacts import load_result
 from ._run_folder.state import resume_config
 from ._runner import RunResult, execute
 from ._tfquiet import import_tensorflow_quietly
+from ._training.strategy import wait_for_all_workers
 from .errors import ConfigError
 
 if TYPE_CHECKING:  # names for the annotations only: TensorFlow stays unimported
@@ -73,13 +74,15 @@ def run_config(
     check_eval_paths(cfg.eval_data)
     import_tensorflow_quietly()
     result = execute(cfg, get_task(cfg.task), console, resume=resume)
-    if cfg.eval_data:
+    if cfg.eval_data and result.result is not None:  # None: not the chief of several workers
         evaluate_external(result, cfg.eval_data, console)
-    for name, error in plugins.run_finished(cfg, result.run_dir, result.metrics):
-        console.print(
-            f"[yellow]warning:[/yellow] plugin {escape(repr(name))} failed after the run "
-            f"(run_finished: {escape(error)}); the run folder is complete."
-        )
+    if result.result is not None:  # the chief: its run folder is complete
+        for name, error in plugins.run_finished(cfg, result.run_dir, result.metrics):
+            console.print(
+                f"[yellow]warning:[/yellow] plugin {escape(repr(name))} failed after the run "
+                f"(run_finished: {escape(error)}); the run folder is complete."
+            )
+    wait_for_all_workers(cfg)  # multi-worker: the others wait for the chief's evaluation
     return result
 
 

@@ -337,6 +337,7 @@ def evaluate_external(run: RunResult, paths: Sequence[str], console: Console) ->
     to its metrics.json (``external``) and report; a set that fails is recorded and
     raised after the run's own files are written, which are kept."""
     names = source_names(paths)
+    assert run.result is not None, "the chief evaluates: run_config checks"
     internal = float(run.metrics["accuracy"])
     external: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
@@ -370,6 +371,7 @@ def evaluate_external(run: RunResult, paths: Sequence[str], console: Console) ->
 def record_external(run: RunResult, external: dict[str, Any]) -> None:
     """``external`` into the run's config.json and metrics.json; report.html re-rendered."""
     result = run.result
+    assert result is not None, "the chief evaluates: run_config checks"
     result.config["external"] = external
     write_json(run.run_dir / "config.json", result.config)
     result.__dict__.pop("metrics", None)  # a cached_property: recomputed with 'external'

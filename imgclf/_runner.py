@@ -45,7 +45,7 @@ from ._run_folder.splitfile import absolute, write_splits
 from ._run_folder.state import RunState, guarded_run, image_errors, resumable_dir
 from ._tasks import TaskSpec
 from ._training.fit import require_tensorboard, set_seeds, train
-from ._training.strategy import output_root
+from ._training.strategy import is_other_worker, output_root, task_name
 from ._training.strategy import prepare as prepare_strategy
 from .errors import DataError, PluginError
 
@@ -55,12 +55,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunResult:
-    """What ``imgclf.run`` returns."""
+    """What ``imgclf.run`` returns. A multi-worker run's workers other than the chief
+    do not evaluate: their ``metrics`` are empty and ``result`` is None."""
 
     run_dir: Path
     metrics: dict[str, Any]
     model: keras.Model
-    result: EvaluationResult
+    result: EvaluationResult | None
     skipped: dict[str, int] = field(default_factory=dict)
 
 
@@ -224,7 +225,11 @@ class Pipelines:
     augment: Any = None
     soft: bool = False  # float label rows (MixUp/CutMix, label smoothing: pipeline.py)
 
-    def ds(self, split: str, training: bool = False, epochs: tuple[int, int] | None = None) -> Any:
+    def ds(
+        self, split: str, training: bool = False, epochs: tuple[int, int] | None = None,
+        input_context: Any = None,
+    ) -> Any:  # fmt: skip
+        """The pipeline of ``split``; ``input_context``: this worker's share only."""
         c = self.config
         return make_dataset(
             self.data.splits[split], self.data.classes, self.head.kind, self.size,
@@ -232,6 +237,7 @@ class Pipelines:
             cache=c.cache, cache_dir=self.cache_dir, name=split,
             pillow_paths=self.data.checks.pillow_paths if self.data.checks else None,
             epochs=epochs, deterministic=c.deterministic, soft=self.soft,
+            input_context=input_context,
         )  # fmt: skip
 
     def labels(self, split: str) -> np.ndarray:
@@ -321,8 +327,8 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
     model, history = train(
         run, lambda: build_with_weights(builder, (size, size, 3), head, config.weights,
                                         config.model),
-        lambda epochs: pipes.ds("train", True, epochs),
-        pipes.ds("val"), y_train=y_train,
+        lambda epochs, context: pipes.ds("train", True, epochs, context),
+        lambda context: pipes.ds("val", input_context=context), y_train=y_train,
         extra_callbacks=plugins.callbacks_for(config, run.run_dir),
         steps_per_epoch=-(-len(data.splits["train"]) // config.batch_size),
         blocks=getattr(builder, "blocks", None),
@@ -332,8 +338,13 @@ def fit_model(run: Run) -> tuple[Any, dict[str, list[float]], Pipelines]:
 
 
 def train_and_evaluate(run: Run) -> RunResult:
-    """Train, predict the test split, write predictions and metrics, report (any head)."""
+    """Train, predict the test split, write predictions and metrics, report (any head).
+    In a multi-worker run only the chief evaluates and reports (distributed.md)."""
     model, history, pipes = fit_model(run)
+    if is_other_worker(run.config):
+        shutil.rmtree(run.run_dir / "cache", ignore_errors=True)
+        run.console.print(f"{task_name()}: trained; the chief evaluates the test split and reports")
+        return RunResult(run.run_dir, {}, model, None, dict(run.data.skipped))
     kind = kind_of(run.data.head.kind)
     result = kind.predict_test(run, model, pipes, history)
     kind.write_predictions(run.run_dir, result)

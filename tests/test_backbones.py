@@ -205,7 +205,7 @@ def test_cli_imagenet_offline_is_one_clean_message(offline, tmp_path):
         "run", "covid-xray", "--model", "mobilenetv3-small", "--data", str(data),
         "--image-size", "32", "--epochs", "1", "--output", str(tmp_path / "runs"),
     )  # fmt: skip
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     assert "weights_mobilenet_v3_small" in result.output and "--weights none" in result.output
 
@@ -298,7 +298,7 @@ def test_cli_run_refuses_imagenet_for_a_paper_model(tmp_path):
     data = make_image_folder(tmp_path / "data", classes=("NORMAL", "COVID"), per_class=4)
     result = invoke_cli("run", "covid-xray", "--model", "reshi2021", "--weights", "imagenet",
                         "--data", str(data), "--output", str(tmp_path / "runs"))  # fmt: skip
-    assert result.exit_code == 2 and "'reshi2021' has no pretrained weights" in result.output
+    assert result.exit_code == 3 and "'reshi2021' has no pretrained weights" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
 
 

@@ -129,7 +129,7 @@ def test_evaluate_on_data_with_an_unknown_label_is_a_clear_error(three, tmp_path
     other = make_image_folder(tmp_path / "other", ("rose", "lily"), per_class=3, size=32)
     r = invoke_cli("evaluate", str(run_dir), "--data", str(other))
     out = " ".join(r.output.split())
-    assert r.exit_code == 2 and "Traceback" not in out
+    assert r.exit_code == 4 and "Traceback" not in out
     assert "'lily' (3)" in out and "The run's classes: daisy, rose, tulip" in out
     run_cli("evaluate", run_dir, "--data", other, "--map", "lily=", "--report", "json")
 
@@ -139,7 +139,7 @@ def test_a_bare_keras_file_of_classify_needs_its_run_folder(three, tmp_path):
     bare = tmp_path / "bare.keras"
     bare.write_bytes((run_dir / "model.keras").read_bytes())
     r = invoke_cli("evaluate", str(bare), "--task", "classify", "--data", str(tmp_path))
-    assert r.exit_code == 2 and "give the model's run folder" in " ".join(r.output.split())
+    assert r.exit_code == 3 and "give the model's run folder" in " ".join(r.output.split())
 
 
 def test_data_check_with_classify_takes_every_label(tmp_path):
@@ -218,7 +218,7 @@ def test_a_single_class_is_a_clear_error_naming_what_was_found(model, tmp_path):
         prepare_data(config(two, model=model, label_map={"b": ""}))
     r = invoke_cli("run", "classify", "--data", str(data), "--model", model, "--output",
                    str(tmp_path / "runs"))  # fmt: skip
-    assert r.exit_code == 2 and "'only' (5 images)" in " ".join(r.output.split())
+    assert r.exit_code == 4 and "'only' (5 images)" in " ".join(r.output.split())
 
 
 def test_a_resumed_classify_run_continues_and_its_report_re_renders(model, tmp_path):

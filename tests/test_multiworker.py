@@ -1,9 +1,11 @@
 """Strategies, mixed precision and TensorBoard logs; a two-worker training on localhost.
 
 The multi-worker test starts two processes, each with its own TF_CONFIG (two free
-loopback ports) and its own output folder; both train one epoch of a tiny model on
+loopback ports) and its own output folder; both train two epochs of a tiny model on
 the same tiny data through the imgclf API. Synchronous training must leave them
-with identical weights.
+with identical weights; each worker must decode only its share of the training and
+validation images (every call of the pipeline's ``decode_image`` is recorded), and
+only the chief predicts the test split and writes metrics.
 """
 
 from __future__ import annotations
@@ -29,9 +31,23 @@ WORKER = textwrap.dedent(
     import sys
 
     import numpy as np
+    import tensorflow as tf
+    from rich.console import Console
 
     import imgclf
+    import imgclf._data.pipeline as pipeline
     from imgclf.testing import plugin_registered, tiny_model
+
+    decoded, decode = [], pipeline.decode_image
+
+    def recorded(path, *args, **kwargs):  # every file the pipeline decodes, in this process
+        def note(p):
+            decoded.append(p.decode())
+            return p
+
+        return decode(tf.numpy_function(note, [path], tf.string, stateful=True), *args, **kwargs)
+
+    pipeline.decode_image = recorded
 
     class Plugin:
         @imgclf.hookimpl
@@ -46,10 +62,12 @@ WORKER = textwrap.dedent(
     with plugin_registered(Plugin(), "mw-plugin"):
         result = imgclf.run(
             "mw-task", model="mw-tiny", data=data, output=output, strategy="multi-worker",
-            epochs=1, batch_size=8, image_size=16, report=["json"], seed=3,
+            epochs=2, batch_size=2, image_size=16, report=["json"], seed=3,
+            augmenter="flip", class_weight="auto", console=Console(),
         )
     np.savez(weights, *result.model.get_weights())
-    print("RUN_DIR", result.run_dir, "LOSS", result.result.history["loss"][0], flush=True)
+    (result.run_dir / "decoded.txt").write_text("\\n".join(decoded))
+    print("RUN_DIR", result.run_dir, "RESULT", result.result is not None, flush=True)
     """
 )
 
@@ -105,23 +123,46 @@ def wait_all(procs, tmp_path, timeout=180.0):
     return logs
 
 
-def test_two_workers_train_to_identical_weights(tmp_path):
-    data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=14, size=16)
+def test_two_workers_train_their_shares_to_identical_weights(tmp_path):
+    # train 21, val 3, test 6 images, global batch 2 (one image per worker and step):
+    # the train shares (11, 10) are padded to 11 steps on both workers; the val shares
+    # (2, 1) take 2 and 1 steps, and tf.distribute gives worker 1 an empty last batch
+    data = make_image_folder(tmp_path / "data", ("dark", "light"), per_class=15, size=16)
     logs = wait_all(start_workers(tmp_path, data, free_ports(2)), tmp_path)
     assert all("Strategy: MultiWorkerMirroredStrategy, 2 replica(s)" in t for t in logs)
     w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
     assert list(w0) == list(w1) and len(w0) > 0
     for key in w0:
         np.testing.assert_allclose(w0[key], w1[key], rtol=1e-6, atol=1e-7, err_msg=key)
-    # the same logged loss on both workers: logs are reduced over all replicas
-    losses = [float(t.split("LOSS ")[1].split()[0]) for t in logs]
-    assert losses[0] == pytest.approx(losses[1])
     # worker 0 is the chief and writes to its --output; worker 1 to its own worker-1/
     runs0 = list((tmp_path / "out0" / "mw-task" / "mw-tiny").iterdir())
     runs1 = list((tmp_path / "out1" / "worker-1" / "mw-task" / "mw-tiny").iterdir())
     assert len(runs0) == len(runs1) == 1
-    for run in (runs0[0], runs1[0]):
-        assert (run / "model.keras").is_file() and (run / "metrics.json").is_file()
+    run0, run1 = runs0[0], runs1[0]
+    # the same logged losses on both workers: logs are reduced over all replicas
+    h0, h1 = (np.genfromtxt(r / "history.csv", delimiter=",", names=True) for r in (run0, run1))
+    assert len(h0) == len(h1) == 2
+    np.testing.assert_allclose(h0["loss"], h1["loss"], rtol=1e-6)
+    np.testing.assert_allclose(h0["val_loss"], h1["val_loss"], rtol=1e-6)
+    assert (run0 / "model.keras").is_file() and (run1 / "model.keras").is_file()
+    # each worker decoded its own share of train and val, and only the chief the test split
+    split = {}
+    for line in (run0 / "splits.csv").read_text().splitlines()[1:]:
+        name, path = line.split(",")[:2]
+        split.setdefault(name, set()).add(path)
+    assert {k: len(v) for k, v in split.items()} == {"train": 21, "val": 3, "test": 6}
+    seen = [set((r / "decoded.txt").read_text().split("\n")) - {""} for r in (run0, run1)]
+    assert seen[0] | seen[1] <= split["train"] | split["val"] | split["test"]
+    for name in ("train", "val"):
+        mine = [s & split[name] for s in seen]
+        assert not mine[0] & mine[1], f"both workers decoded {name} images"
+        assert mine[0] | mine[1] == split[name]
+        assert abs(len(mine[0]) - len(mine[1])) <= 1
+    assert seen[0] & split["test"] == split["test"] and not seen[1] & split["test"]
+    # only the chief evaluated: metrics, predictions and reports in its folder alone
+    assert (run0 / "metrics.json").is_file() and (run0 / "predictions.csv").is_file()
+    assert not (run1 / "metrics.json").exists() and not (run1 / "predictions.csv").exists()
+    assert "RESULT True" in logs[0] and "RESULT False" in logs[1]
 
 
 def cluster(monkeypatch, workers=2, index=0, kind="worker", chief=False):
@@ -189,9 +230,9 @@ def test_cli_flags_reach_the_config(tiny, tmp_path, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     args = ["run", "tiny-task", "--data", str(tiny.data), "--output", str(tmp_path)]
     result = CliRunner().invoke(cli, [*args, "--mixed-precision"])
-    assert result.exit_code == 2 and "--set mixed_precision=force" in result.output
+    assert result.exit_code == 3 and "--set mixed_precision=force" in result.output
     result = CliRunner().invoke(cli, [*args, "--strategy", "tpu"])
-    assert result.exit_code == 2 and "needs a TPU address" in result.output
+    assert result.exit_code == 3 and "needs a TPU address" in result.output
     cfg = imgclf.make_config("tiny-task", strategy="mirrored", tensorboard=True,
                              mixed_precision="true", tpu="local")  # fmt: skip
     assert (cfg.strategy, cfg.tensorboard, cfg.mixed_precision) == ("mirrored", True, "on")

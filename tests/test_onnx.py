@@ -129,7 +129,7 @@ def hide_onnx(monkeypatch):
 def test_export_without_the_extra_names_it(monkeypatch, tmp_path):
     hide_onnx(monkeypatch)
     r = invoke("export", tmp_path / "some-run", "--format", "onnx")
-    assert r.exit_code == 2 and EXTRA in r.stderr and "tf2onnx" in r.stderr, r.stderr
+    assert r.exit_code == 3 and EXTRA in r.stderr and "tf2onnx" in r.stderr, r.stderr
     assert "Traceback" not in r.output + r.stderr
 
 
@@ -140,7 +140,7 @@ def test_predict_onnx_without_the_extra_names_it(monkeypatch, tmp_path):
     meta = {"classes": list(CLASSES), "head": "softmax", "image_size": 32, "format": "onnx"}
     model.with_suffix(".json").write_text(json.dumps(meta))
     r = invoke("predict", model, make_image(tmp_path / "x.png"))
-    assert r.exit_code == 2 and EXTRA in r.stderr and "onnxruntime" in r.stderr, r.stderr
+    assert r.exit_code == 3 and EXTRA in r.stderr and "onnxruntime" in r.stderr, r.stderr
     assert "Traceback" not in r.output + r.stderr
 
 

@@ -24,7 +24,7 @@ def refused(tmp_path, data, *more):
     """Run the tiny task with ``more``; it must fail cleanly and write no folder."""
     args = ["run", "tiny-task", "--data", data, "--output", tmp_path / "runs", *more]
     result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "runs").exists(), "a refused run left its output folder"
     return " ".join(result.output.split())  # rich wraps long lines

@@ -178,7 +178,7 @@ def test_failing_reporter_is_reported_and_others_still_write(run, tmp_path):
 def test_run_report_option_is_checked_before_training(tiny, tmp_path):
     args = ["run", "tiny-task", "--data", str(tiny.data), "--output", str(tmp_path)]
     result = CliRunner().invoke(cli, [*args, "--report", "console,plot"])
-    assert result.exit_code == 2 and "Did you mean 'plots'" in result.output
+    assert result.exit_code == 3 and "Did you mean 'plots'" in result.output
     assert not (tmp_path / "tiny-task").exists()
 
 

@@ -158,9 +158,9 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
     state = state_of(result.run_dir)
     (result.run_dir / "state.json").write_text(json.dumps({**state, "trained": False}))
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--resume", result.run_dir, "--lr", "0.5"])
-    assert r.exit_code == 2 and "these differ: lr (run: 0.001, given: 0.5)" in r.output
+    assert r.exit_code == 3 and "these differ: lr (run: 0.001, given: 0.5)" in r.output
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--resume", tmp_path / "nowhere"])
-    assert r.exit_code == 2 and "no readable config.json there" in r.output
+    assert r.exit_code == 3 and "no readable config.json there" in r.output
 
 
 def test_a_tensorflow_image_error_mid_run_becomes_a_data_error(tiny, tmp_path, monkeypatch):
@@ -177,7 +177,7 @@ def test_a_tensorflow_image_error_mid_run_becomes_a_data_error(tiny, tmp_path, m
     monkeypatch.setattr(preflight, "inspect_files", all_fine)
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--data", tiny.data, "--output",
                                  tmp_path / "runs", "--report", "none"])  # fmt: skip
-    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.exit_code == 4 and "Traceback" not in r.output
     out = " ".join(r.output.split())
     assert "TensorFlow could not read an image during the run" in out
     assert f"{bad} (empty file (0 bytes))" in out and "imgclf data check" in out

@@ -14,6 +14,7 @@ from .._tfquiet import import_tensorflow_quietly
 from ..errors import DataError
 from .checks.inspect import inspect_files, pillow_pixels
 from .records import Record, class_label
+from .shards import Shard, padded_share, shard_for, share
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -63,9 +64,9 @@ def soft_rows(records: Sequence[Record], index: dict[str, int], rows):
         if not r.soft_target:
             continue
         row = rows[i] * 0
-        for label, share in r.soft_target.items():
+        for label, part in r.soft_target.items():
             if label in index:
-                row[index[label]] += share
+                row[index[label]] += part
         if row.sum() > 0:
             rows[i] = row / row.sum()
     return rows
@@ -203,6 +204,7 @@ def make_dataset(
     epochs: tuple[int, int] | None = None,
     deterministic: bool = False,
     soft: bool = False,
+    input_context: Any = None,
 ) -> tf.data.Dataset:
     """A batched dataset of (image in [0, 1], label); ``augment`` runs on training only.
 
@@ -215,18 +217,34 @@ def make_dataset(
     run saw (fit with ``steps_per_epoch``); without: one epoch, reshuffled per
     iteration. ``deterministic``: see ``determinism.batch_augmenter``. ``soft``: float
     label rows (``label_array``), for every split of a run that trains on them.
+
+    ``input_context``: a ``tf.distribute.InputContext`` (multi-worker training): only
+    this worker's share of ``records`` is read, batched per replica (shards.py);
+    ``batch_size`` stays the global batch. Not training, the shares are padded to
+    one length and the batches carry sample weights (0 for the padding).
     """
     import_tensorflow_quietly()
     import tensorflow as tf
 
     auto = tf.data.AUTOTUNE
+    shard = shard_for(input_context, len(records), batch_size) if input_context else None
     if training:
         records = permuted(records, seed)
+    weights = None
+    if shard is not None:
+        batch_size = shard.batch
+        if training:
+            records = share(records, shard, training=True)
+        else:
+            records, weights = padded_share(records, shard)
     paths = [r.path for r in records]
     ds = decoded(records, image_size, pillow_paths)
     if with_labels:
         labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head, soft))
-        ds = tf.data.Dataset.zip((ds, labels))
+        parts: tuple[Any, ...] = (ds, labels)
+        if weights is not None:  # a padded validation share (shards.py)
+            parts += (tf.data.Dataset.from_tensor_slices(tf.constant(weights)),)
+        ds = tf.data.Dataset.zip(parts)
     mode = cache_mode(len(paths), image_size, cache)
     if mode == "memory":
         ds = ds.cache()
@@ -234,7 +252,7 @@ def make_dataset(
         cache_dir.mkdir(parents=True, exist_ok=True)
         ds = ds.cache(str(cache_dir / name))
     if training and epochs is not None:
-        ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs)
+        ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs, shard)
         return augmented(ds, augment, seed, deterministic).prefetch(auto)
     if training:
         buffer = shuffle_buffer(len(paths), image_size)
@@ -252,12 +270,17 @@ def make_dataset(
     return ds.prefetch(auto)
 
 
-def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tuple[int, int]):
+def epoch_batches(
+    ds, n: int, size: int, batch_size: int, seed: int, epochs: tuple[int, int],
+    shard: Shard | None = None,
+):  # fmt: skip
     """Batches of epochs [start, stop) in a row, as ``(epoch, (batch index, item))``.
 
     Epoch e shuffles with ``epoch_seed(seed, e)``, not with the dataset's iteration
     count (which restarts at 0 in a resumed run). The epochs are concatenated, not
-    interleaved: epoch e+1 reads the cache only once epoch e has filled it.
+    interleaved: epoch e+1 reads the cache only once epoch e has filled it. A
+    worker's ``shard``: each epoch its ``per_epoch`` images (its share, then its
+    first images again), batch numbers unique across workers (shards.py).
     """
     import tensorflow as tf
 
@@ -270,7 +293,10 @@ def epoch_batches(ds, n: int, size: int, batch_size: int, seed: int, epochs: tup
         order = ds.shuffle(shuffle_buffer(n, size), seed=epoch_seed(seed, e),
                            reshuffle_each_iteration=False)  # fmt: skip
         tag = tf.data.Dataset.from_tensors(tf.constant(e, tf.int64)).repeat()
-        return tf.data.Dataset.zip(tag, order.batch(batch_size).enumerate())
+        if shard is None:
+            return tf.data.Dataset.zip(tag, order.batch(batch_size).enumerate())
+        batches = order.repeat().take(shard.per_epoch).batch(batch_size).enumerate()
+        return tf.data.Dataset.zip(tag, batches.map(lambda k, b: (shard.batch_key(k), b)))
 
     def joined(lo: int, hi: int):  # balanced: nesting log2(epochs) deep, not epochs deep
         if hi - lo == 1:

@@ -23,7 +23,7 @@ from ..errors import ConfigError, ImgclfError
 from . import optimizers, phases, precision, schedules
 from . import strategy as dist
 from .progress import progress_callback
-from .strategy import gpu_count, shard_by_data, strategy_for
+from .strategy import gpu_count, strategy_for
 
 
 def set_seeds(seed: int) -> None:
@@ -211,8 +211,8 @@ def model_builder(config: RunConfig) -> Any:
 def train(
     run: Run,
     build: Callable[[], Any],
-    train_data: Callable[[tuple[int, int]], Any],
-    val_ds: Any,
+    train_data: Callable[[tuple[int, int], Any], Any],
+    val_data: Callable[[Any], Any],
     y_train: np.ndarray | None = None,
     extra_callbacks: Sequence[Any] = (),
     steps_per_epoch: int | None = None,
@@ -222,9 +222,11 @@ def train(
     its phases (phases.py), and return (model, history); checkpoints, history and
     backup go to ``run.run_dir``.
 
-    ``train_data((start, stop))``: the training batches of epochs [start, stop) in
-    a row (``make_dataset(epochs=...)``), read by one iterator with
-    ``steps_per_epoch`` steps per epoch. A run folder holding a backup (an
+    ``train_data((start, stop), input_context)``: the training batches of epochs
+    [start, stop) in a row (``make_dataset(epochs=...)``), read by one iterator with
+    ``steps_per_epoch`` steps per epoch; ``val_data(input_context)`` the validation
+    batches. ``input_context`` is None, or in a multi-worker run this worker's
+    ``tf.distribute.InputContext`` (strategy.py ``fit_input``). A run folder holding a backup (an
     interrupted run) continues from its last completed epoch, after the last
     finished phase; the best checkpoint over all epochs is the model returned.
     ``blocks(model)``: the backbone's layers grouped into blocks, for ``unfreeze``.
@@ -232,7 +234,7 @@ def train(
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
     soft = soft_labels(config, run.task, head.kind, has_soft_targets(run.data.splits["train"]))
     model, strategy, policy = build_distributed(config, build, head, console, steps_per_epoch, soft)
-    val_ds = shard_by_data(val_ds)
+    val_ds, _ = dist.fit_input(strategy, val_data)
     weights = None
     if config.class_weight == "auto" and y_train is not None and kind_of(head.kind).has_classes:
         weights = class_weights(y_train, head.units if head.kind == "softmax" else 2)
@@ -270,7 +272,7 @@ def fit_phase(
     model: Any,
     strategy: Any,
     phase: phases.Phase,
-    train_data: Callable[[tuple[int, int]], Any],
+    train_data: Callable[[tuple[int, int], Any], Any],
     val_ds: Any,
     class_weight: dict[int, float] | None,
     callbacks: list[Any],
@@ -293,10 +295,13 @@ def fit_phase(
         elif name == "PhaseColumn":
             cb.number = phase.number
     model._initial_epoch = None  # BackupAndRestore sets it when it restores a backup
+    data, class_weight = dist.fit_input(
+        strategy, lambda context: train_data((first, phase.stop), context), class_weight
+    )
     try:
         with strategy.scope():  # multi-worker: fit takes the strategy from here
             hist = model.fit(
-                shard_by_data(train_data((first, phase.stop))),
+                data,
                 validation_data=val_ds,
                 initial_epoch=first,
                 epochs=phase.stop,

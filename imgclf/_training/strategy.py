@@ -4,8 +4,9 @@
 (``--set tpu=ADDRESS`` or ``TPU_NAME``), MultiWorkerMirroredStrategy when
 ``TF_CONFIG`` names a cluster of two or more workers, MirroredStrategy with two or
 more GPUs, else TensorFlow's default strategy. ``batch_size`` is global: the
-tf.data pipeline batches globally and Keras splits every batch across the replicas
-(and, with several workers, shards the batches between them).
+tf.data pipeline batches globally and Keras splits every batch across the replicas;
+with several workers, each worker's pipeline reads only its share of the images and
+batches it per replica (``fit_input``, data/shards.py).
 
 MultiWorkerMirroredStrategy must exist before TensorFlow runs its first op, so the
 runner calls ``prepare`` before it reads any image; training gets the same (cached)
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ def prepare(config: Any) -> Any:
     """Create the run's strategy and check its dtype policy, before any data is read."""
     strategy = strategy_for(config)
     policy_for(config, strategy)
+    check_batch(config, strategy)
     return strategy
 
 
@@ -162,14 +164,59 @@ def dtype_policy(name: str | None) -> Iterator[None]:
         keras.config.set_dtype_policy(old)
 
 
-def shard_by_data(ds: Any) -> Any:
-    """Auto-shard by element (DATA): the pipeline starts from a list of file paths,
-    not from files TensorFlow could split between workers (FILE)."""
+def fit_input(strategy: Any, make: Callable[[Any], Any], class_weight: Any = None) -> Any:
+    """What Keras fits or validates on, and the ``class_weight`` to pass it.
+
+    One worker: ``make(None)``, the whole split (Keras splits every batch between
+    this machine's replicas). Several workers: ``make(input_context)`` on each, its
+    own share of the records, batched per replica (data/shards.py), through
+    ``distribute_datasets_from_function``: no auto-sharding, and no worker decodes
+    images for another. Keras cannot map class weights over that, so they become
+    the batches' sample weights here; the cardinality is left unknown, so Keras reads
+    until tf.distribute says every worker is done (their validation shares may differ
+    by a step) instead of a step count of its own."""
+    if not is_multi_worker(strategy):
+        return make(None), class_weight
+
+    def per_worker(context: Any) -> Any:
+        ds = make(context)
+        if class_weight:
+            ds = ds.map(_class_weight_fn(class_weight))
+        return ds.filter(lambda *_: True)  # unknown cardinality (see above)
+
+    return strategy.distribute_datasets_from_function(per_worker), None
+
+
+def _class_weight_fn(class_weight: dict[int, float]) -> Callable[..., Any]:
+    """(x, y) -> (x, y, weight of y's class), as Keras' ``class_weight`` does: class
+    indices, one-hot or soft rows (their largest entry), or 0/1 (sigmoid) labels."""
     import tensorflow as tf
 
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.with_options(options)
+    table = tf.constant([class_weight.get(i, 1.0) for i in range(max(class_weight) + 1)])
+
+    def weigh(x: Any, y: Any) -> Any:
+        if y.shape.rank == 2 and y.shape[-1] > 1:
+            index = tf.argmax(y, axis=-1)
+        else:
+            index = tf.cast(tf.round(tf.reshape(y, [-1])), tf.int64)
+        return x, y, tf.gather(table, index)
+
+    return weigh
+
+
+def check_batch(config: Any, strategy: Any) -> None:
+    """A multi-worker run splits the global batch evenly: every worker's replicas take
+    ``batch_size / replicas`` images per step (data/shards.py)."""
+    if not is_multi_worker(strategy):
+        return
+    n = int(strategy.num_replicas_in_sync)
+    if config.batch_size % n:
+        lower, upper = config.batch_size // n * n, -(-config.batch_size // n) * n
+        raise ConfigError(
+            f"batch_size={config.batch_size} cannot be split evenly between the {n} "
+            f"replicas of this multi-worker run; use a multiple of {n} "
+            f"(e.g. {upper}{f' or {lower}' if lower else ''})."
+        )
 
 
 def fit_ready(model: Any, strategy: Any) -> Any:
@@ -205,14 +252,36 @@ def _vector_logs(step: Any) -> Any:
     return step_with_vector_logs
 
 
+def is_other_worker(config: Any) -> bool:
+    """A worker of a multi-worker run that is not the chief: it trains its share, and
+    leaves predicting the test split, metrics and reports to the chief."""
+    return is_multi_worker_run(config) and not is_chief()
+
+
+def wait_for_all_workers(config: Any) -> None:
+    """A multi-worker run ends together: every worker waits here (a one-number
+    all-reduce) until all have arrived, the chief after its evaluation and reports.
+    A worker that exited earlier would stop sending heartbeats, and TensorFlow's
+    coordination service would report it to the chief as crashed. Other runs: no-op."""
+    if not is_multi_worker_run(config):
+        return
+    import tensorflow as tf
+
+    strategy = strategy_for(config)
+    arrived = strategy.run(lambda: tf.ones([]))
+    strategy.reduce(tf.distribute.ReduceOp.SUM, arrived, axis=None)
+
+
+def is_multi_worker_run(config: Any) -> bool:
+    return cluster_size() >= 2 and resolve_kind(config) == "multi-worker"
+
+
 def output_root(config: Any) -> Path:
     """Where the run folder goes: ``--output`` for the chief (and any single-process
     run); ``--output/<worker-N>`` for the other workers of a multi-worker run, so
     workers sharing a file system never write into the same folder."""
     root = Path(config.output)
-    if cluster_size() >= 2 and resolve_kind(config) == "multi-worker" and not is_chief():
-        return root / task_name()
-    return root
+    return root / task_name() if is_other_worker(config) else root
 
 
 def describe(strategy: Any, batch_size: int, policy: str | None) -> str | None:
