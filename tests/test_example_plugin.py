@@ -167,7 +167,7 @@ def test_run_end_to_end_through_the_cli(env):
     ]
     assert json.loads((run_dir / "metrics.json").read_text())["n"] > 0
     assert (run_dir / "summary.md").is_file()
-    assert "shapes,shapes-cnn,42,0," in (env.cwd / "runs" / "tracking.csv").read_text()
+    assert "shapes,shapes-cnn,42,1," in (env.cwd / "runs" / "tracking.csv").read_text()
 
 
 def test_its_own_tests_pass_there(env):

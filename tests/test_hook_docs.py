@@ -74,7 +74,7 @@ def tracing(monkeypatch):
 
 def test_trace_names_the_hook_and_the_plugin_that_answered(tracing, capsys):
     plugins.registries()
-    plugins.callbacks_for(None)
+    plugins.callbacks_for(None, None)
     err = capsys.readouterr().err
     assert "imgclf trace: register_models(register) answered by traced-plugin" in err
     assert "traced-plugin registered model 'traced-net' (traced-plugin:traced-net)" in err
