@@ -78,7 +78,7 @@ def test_trace_names_the_hook_and_the_plugin_that_answered(tracing, capsys):
     err = capsys.readouterr().err
     assert "imgclf trace: register_models(register) answered by traced-plugin" in err
     assert "traced-plugin registered model 'traced-net' (traced-plugin:traced-net)" in err
-    assert "imgclf trace: extra_callbacks(config) answered by traced-plugin" in err
+    assert "imgclf trace: extra_callbacks(config, run_dir) answered by traced-plugin" in err
     assert "imgclf trace: extra_callbacks returned [" in err
     assert "registered dataset 'folder' (imgclf:folder)" in err  # built-ins too
 
