@@ -70,13 +70,13 @@ def test_alexnet_kernels_and_filters_follow_the_paper():
 
 
 def test_fervgg_is_imgclfs_own_vgg_for_48px_faces():
-    """Two 3x3 convs per stage (40..320 filters), a 256-unit dense layer: small enough
+    """Two 3x3 convs per stage (48..384 filters), a 256-unit dense layer: small enough
     for a 4 MB int8 file (one byte per weight) and for two CPU cores."""
     model = imgclf.build_model("fervgg", task="face-emotion", input_shape=(48, 48, 3))
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
-    assert [c.filters for c in convs] == [40, 40, 80, 80, 160, 160, 320, 320]
+    assert [c.filters for c in convs] == [48, 48, 96, 96, 192, 192, 384, 384]
     assert all(c.kernel_size == (3, 3) and not c.use_bias for c in convs)
-    assert model.get_layer("flatten").output.shape[-1] == 3 * 3 * 320
+    assert model.get_layer("flatten").output.shape[-1] == 3 * 3 * 384
     assert model.output_shape == (None, 8)
     assert 2_000_000 < model.count_params() < 4_000_000
     assert check_model_trains("fervgg", "face-emotion", (32, 32, 3))["loss"] > 0
