@@ -17,9 +17,11 @@ GFLOP/s against the ceiling of its precision, measured first in the same invocat
 (``benchmarks/conv_rate.py``: the median of its dense convolution shapes, float32
 or bf16).
 
-``--profile`` also prints the TensorFlow ops that take the time in the ``imgclf``
-variant (TensorFlow's profiler, one op at a time: inter-op parallelism 1, which
-also applies to the timing rows of that invocation).
+``--profile`` also prints the TensorFlow ops that take the time under the default
+``auto`` policy (TensorFlow's profiler, one op at a time: inter-op parallelism 1,
+which also applies to the timing rows of that invocation), with the share of op
+time the convolutions get: what the rest takes is what keeps a step from the
+convolution ceiling.
 
     python benchmarks/step_time.py
     python benchmarks/step_time.py --models vggnet --profile
@@ -111,14 +113,16 @@ def step_seconds(name: str, variant: str, batch: int) -> tuple[float, object]:
     return statistics.median(times[len(times) // 4 :]), net
 
 
-def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, float]]:
-    """Milliseconds per step of each TensorFlow op type in the imgclf variant."""
+def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, str, str]]:
+    """Milliseconds per step and share of op time of each TensorFlow op type, under
+    the policy ``auto`` picks (the default config)."""
     import keras
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     keras.backend.clear_session()
-    net = _model(name)
+    with dtype_policy(auto_policy(name)[0]):
+        net = _model(name)
     data = _data(net, batch, n=batch * steps)
     net.fit(data, epochs=1, verbose=0)  # trace and warm up
     with tempfile.TemporaryDirectory() as logdir:
@@ -135,7 +139,10 @@ def profile(name: str, batch: int, steps: int = 6) -> list[tuple[str, float]]:
                 kind = op.rsplit(":", 1)[-1].strip()
                 if ":" in op and kind not in ("Run", "Process") and not kind.startswith("__"):
                     ms[kind] += event.duration_ps / 1e9 / steps  # "graph/node:OpType"
-    return ms.most_common(15)
+    total = sum(ms.values())
+    rows = [(k, f"{v:.1f}", f"{v / total:.0%}") for k, v in ms.most_common(15)]
+    conv = sum(v for k, v in ms.items() if "Conv2D" in k)  # with oneDNN's _Mkl... names
+    return [*rows, ("all convolutions", f"{conv:.1f}", f"{conv / total:.0%}")]
 
 
 def main() -> None:
@@ -172,7 +179,9 @@ def main() -> None:
                          f"{base / seconds:.2f}x", f"{gflops:.0f}", f"{share:.0%}"))  # fmt: skip
             print(table(HEADER, rows[-1:]), flush=True)
         if args.profile:
-            print(table(["op (imgclf variant)", "ms per step"], profile(name, args.batch_size)))
+            policy = auto_policy(name)[0] or "float32"
+            ops = profile(name, args.batch_size)
+            print(table([f"op ({policy})", "ms per step", "share of op time"], ops))
     print()
     print(table(HEADER, rows))
 
