@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import os
 import sys
 import types
 import typing
@@ -13,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._envvars import ENV_PREFIX, check_environment, env_name, environment_settings
 from ._options import unknown_dotted
 from .errors import ConfigError, did_you_mean
 
@@ -30,14 +29,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 HEAD_THRESHOLD_WORDS = ("youden",)
-#: ``IMGCLF_<SETTING>`` sets a setting (``IMGCLF_EPOCHS=3``), parsed like ``--set``.
-ENV_PREFIX = "IMGCLF_"
-#: ``IMGCLF_`` variables that are not settings; each is read where it acts.
-NOT_SETTINGS = frozenset(
-    ENV_PREFIX + name
-    for name in ("AUTO_PRECISION", "CACHE_DIR", "LOAD_PLUGINS", "SHARED_DATA", "TEST_DATA",
-                 "TF_LOGS", "TRACE_PLUGINS", "UPDATE_DOCS")
-)  # fmt: skip
 
 
 def deterministic_default() -> bool:
@@ -243,25 +234,17 @@ def apply(values: dict[str, Any], settings: dict[str, Any], where: str) -> None:
         values[key] = _SYNONYMS.get(key, {}).get(str(value).casefold(), value)
 
 
-def env_name(key: str) -> str:
-    """The environment variable of a setting: ``batch_size`` -> ``IMGCLF_BATCH_SIZE``."""
-    return ENV_PREFIX + key.upper()
-
-
 def env_settable() -> list[str]:
     """Settings an environment variable can set: all but the task and the tables."""
     return [n for n in field_names() if n != "task" and n not in _DICT_FIELDS.values()]
 
 
 def apply_environment(values: dict[str, Any], keys: list[str] | None = None) -> dict[str, str]:
-    """Merge the settings set by ``IMGCLF_<SETTING>`` variables into values (an empty
-    variable is unset); returns {variable: value} of those applied."""
+    """Merge the settings set by ``IMGCLF_<SETTING>`` variables into values; returns
+    {variable: value} of those applied."""
     used = {}
-    for key in env_settable() if keys is None else keys:
+    for key, value in environment_settings(env_settable() if keys is None else keys).items():
         var = env_name(key)
-        value = os.environ.get(var, "").strip()
-        if not value:
-            continue
         try:
             apply(values, {key: value}, f"environment variable {var}")
         except ConfigError as exc:
@@ -270,22 +253,6 @@ def apply_environment(values: dict[str, Any], keys: list[str] | None = None) -> 
             ) from None
         used[var] = value
     return used
-
-
-def check_environment() -> None:
-    """An ``IMGCLF_`` variable one typo away from a setting (``IMGCLF_EPOCH``) is an
-    error rather than silently ignored; other ``IMGCLF_`` variables are left alone."""
-    names = {env_name(n): n for n in env_settable()}
-    for var in sorted(os.environ):
-        if not var.startswith(ENV_PREFIX) or var in names or var in NOT_SETTINGS:
-            continue
-        key = var[len(ENV_PREFIX) :].lower()
-        close = difflib.get_close_matches(key, list(names.values()), n=1, cutoff=0.8)
-        if close and key not in field_names():
-            raise ConfigError(
-                f"Environment variable {var} is not a setting; did you mean "
-                f"{env_name(close[0])}? Rename or unset it."
-            )
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -321,7 +288,7 @@ def resolve(
     apply(values, dict(task_defaults or {}), f"task {task!r} defaults")
     if file:
         apply(values, load_toml(file), str(file))
-    check_environment()
+    check_environment(env_settable(), field_names())
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     from_env = apply_environment(values, [k for k in env_settable() if k not in given])
     apply(values, given, "options")
