@@ -180,6 +180,7 @@ def evaluate(
     batch_size: int = 64,
     console: Console | None = None,
     unsafe: bool = False,
+    tta: str | None = None,
 ) -> RunResult:
     """Evaluate a saved model (a run folder or ``.keras`` file) on another data set.
 
@@ -190,7 +191,8 @@ def evaluate(
     ``report`` (a list or ``"json,html"``; default: all built-in). ``task`` is needed
     only for a bare file. ``console``: where the report is shown (None: nowhere).
     No ``data``: a run folder's model on its run's own test split (``splits.csv``).
-    ``unsafe=True`` loads a model with Lambda layers (see ``load_model``).
+    ``unsafe=True`` loads a model with Lambda layers (see ``load_model``). ``tta``:
+    test-time augmentation, ``none|flip|crops`` (default: the run's own ``tta``).
     """
     sources = [data] if isinstance(data, (str, Path)) else list(data)
     import_tensorflow_quietly()
@@ -206,6 +208,7 @@ def evaluate(
             report=report,
             batch_size=batch_size,
             console=console,
+            tta_mode=tta,
         )
 
 

@@ -20,7 +20,7 @@ STRATEGIES = ("auto", "default", "mirrored", "multi-worker", "tpu")  # training/
 MIXED_PRECISION = ("auto", "off", "on", "force", "bfloat16")
 OPTIMIZERS = ("adam", "adamw", "sgd")  # training/optimizers.py
 LR_SCHEDULES = ("plateau", "none", "cosine", "onecycle")  # training/schedules.py
-TTA = ("none", "flip", "crops")  # _nn/tta.py
+TTA = ("none", "flip", "crops", "ten-crop")  # _nn/tta.py
 SPLITS = ("random", "by-source")  # data/split.py, data/bysource.py
 
 if sys.version_info >= (3, 11):

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import _plugins as plugins
-from ._config import RunConfig
+from ._config import TTA, RunConfig
 from ._data import labels as labelmap
 from ._data.checks.confounding import source_names
 from ._data.pipeline import label_array, make_dataset
@@ -268,6 +268,11 @@ def evaluate_saved(
     """Evaluate ``model`` on ``data`` (empty: its run's test split) and write an
     evaluation folder (see module doc). ``tta_mode``: test-time augmentation (None:
     the run's ``tta`` from its config.json)."""
+    if tta_mode is not None and tta_mode not in TTA:
+        raise ConfigError(
+            f"tta must be one of {', '.join(TTA)}; received {tta_mode!r}."
+            f"{did_you_mean(tta_mode, TTA)}"
+        )
     console = console_or_quiet(console)
     names = chosen_reporters(report)
     saved = resolve_model(model, task)

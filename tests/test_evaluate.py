@@ -123,3 +123,16 @@ def test_evaluate_bad_map_and_reporter(run, tmp_path):
     assert result.exit_code == 3 and "--map takes SRC=CLASS" in out
     result, out = evaluate(run.run_dir, "--data", data, "--report", "htm")
     assert result.exit_code == 3 and "Did you mean 'html'" in out
+
+
+def test_evaluate_tta_overrides_the_runs_own(run, tmp_path):
+    assert json.loads((run.run_dir / "config.json").read_text())["tta"] == "none"
+    result, out = evaluate(run.run_dir, "--tta", "ten-crop", "-o", tmp_path, "--report", "json")
+    assert result.exit_code == 0, out
+    (folder,) = tmp_path.iterdir()
+    assert json.loads((folder / "metrics.json").read_text())["tta"] == "ten-crop"
+    assert json.loads((folder / "config.json").read_text())["tta"] == "ten-crop"
+    result, out = evaluate(run.run_dir, "--tta", "rotate")
+    assert result.exit_code == 2 and "'rotate' is not one of" in out
+    with pytest.raises(imgclf.ConfigError, match="Did you mean 'flip'"):
+        imgclf.evaluate(run.run_dir, tta="flips")

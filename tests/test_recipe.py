@@ -67,7 +67,7 @@ def test_optimizer_classes_and_their_settings():
         ({"warmup_epochs": 1}, "needs a per-step schedule"),
         ({"lr_schedule": "cosine", "warmup_epochs": -1}, "warmup_epochs must be 0 or more"),
         ({"label_smoothing": 1}, "label_smoothing must be in"),
-        ({"tta": "rotate"}, "tta must be one of none, flip, crops"),
+        ({"tta": "rotate"}, "tta must be one of none, flip, crops, ten-crop"),
         ({"ema_momentum": 1.5}, "ema_momentum must be in"),
         ({"mixed_precision": "maybe"}, "mixed_precision must be one of auto"),
     ],
@@ -291,11 +291,15 @@ def test_tta_averages_the_views():
     assert not np.allclose(plain, mirrored)
     np.testing.assert_allclose(tta.predict(model, ds, "flip"), (plain + mirrored) / 2, rtol=1e-5)
     np.testing.assert_allclose(tta.predict(model, ds, "none"), plain, rtol=1e-6)
-    crops = []
+    crops, mirrors = [], []
     for top, left in [(0, 0), (0, 1), (1, 0), (1, 1), (0, 0)]:  # 8 * 0.875 = 7: room 1
         part = tf.image.resize(x[:, top : top + 7, left : left + 7], (8, 8), method="bilinear")
         crops.append(model.predict(part, verbose=0))
+        mirrors.append(model.predict(part[:, :, ::-1], verbose=0))
     np.testing.assert_allclose(tta.predict(model, ds, "crops"), np.mean(crops, 0), rtol=1e-5)
+    assert not np.allclose(np.mean(mirrors, 0), np.mean(crops, 0))
+    ten = np.mean(crops + mirrors, 0)
+    np.testing.assert_allclose(tta.predict(model, ds, "ten-crop"), ten, rtol=1e-5)
 
 
 # --- EMA ----------------------------------------------------------------------------

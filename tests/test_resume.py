@@ -20,6 +20,7 @@ from rich.console import Console
 
 import imgclf
 from imgclf._cli import cli
+from imgclf._run_folder.state import resume_config
 from imgclf.testing import make_image_folder
 
 EPOCHS = 6
@@ -159,6 +160,8 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
     (result.run_dir / "state.json").write_text(json.dumps({**state, "trained": False}))
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--resume", result.run_dir, "--lr", "0.5"])
     assert r.exit_code == 3 and "these differ: lr (run: 0.001, given: 0.5)" in r.output
+    # How the test split is predicted is not training: it may change.
+    assert resume_config(result.run_dir, "tiny-task", options={"tta": "ten-crop"}).tta == "ten-crop"
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--resume", tmp_path / "nowhere"])
     assert r.exit_code == 3 and "no readable config.json there" in r.output
 

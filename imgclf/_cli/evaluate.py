@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import _api as api
-from .._config import parse_sets
+from .._config import TTA, parse_sets
 from ..errors import ConfigError
 from .group import cli
 from .output import console, echo_json, result_json, stdout_to_stderr
@@ -62,6 +62,11 @@ def loader_options(sets: tuple[str, ...]) -> dict[str, str]:
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="loader.KEY=VALUE", help="Loader options.")
 @click.option(
+    "--tta",
+    type=click.Choice(TTA),
+    help="Test-time augmentation (default: the run's own tta setting, else none).",
+)
+@click.option(
     "--unsafe",
     is_flag=True,
     help="Load a model with Lambda layers (runs their Python code): trusted files only.",
@@ -82,6 +87,7 @@ def evaluate_cmd(
     report: str | None,
     batch_size: int,
     sets: tuple[str, ...],
+    tta: str | None,
     unsafe: bool,
     as_json: bool,
 ) -> None:
@@ -100,7 +106,7 @@ def evaluate_cmd(
         result = api.evaluate(
             model, list(data), task=task, loader=loader, label_map=label_map,
             loader_options=options, output=output, report=parse_reporters(report),
-            batch_size=batch_size, console=console(stderr=as_json), unsafe=unsafe,
+            batch_size=batch_size, console=console(stderr=as_json), unsafe=unsafe, tta=tta,
         )  # fmt: skip
     if as_json:
         echo_json(result_json(result))

@@ -2,6 +2,8 @@
 
 ``flip``: the image and its horizontal mirror. ``crops``: five crops (the four
 corners and the centre) of 87.5% of the side, each resized back to the input size.
+``ten-crop``: those five and their mirrors, the ten views of Krizhevsky et al. 2012
+that the published FER2013 figures use.
 The views are predicted one after the other over the whole data set, then averaged
 (probabilities for a class head, targets for a regression head). ``none``: one pass.
 """
@@ -22,7 +24,7 @@ def views(mode: str) -> list[Callable[[Any], Any]]:
 
     if mode == "flip":
         return [lambda x: x, tf.image.flip_left_right]
-    if mode != "crops":
+    if mode not in ("crops", "ten-crop"):
         return [lambda x: x]
 
     def crop(corner: str) -> Callable[[Any], Any]:
@@ -38,7 +40,10 @@ def views(mode: str) -> list[Callable[[Any], Any]]:
 
         return view
 
-    return [crop(k) for k in ("c", "tl", "tr", "bl", "br")]
+    crops = [crop(k) for k in ("c", "tl", "tr", "bl", "br")]
+    if mode == "crops":
+        return crops
+    return crops + [lambda x, v=v: tf.image.flip_left_right(v(x)) for v in crops]
 
 
 def predict(model: Any, ds: Any, mode: str = "none") -> np.ndarray:

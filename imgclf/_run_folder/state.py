@@ -32,9 +32,10 @@ from ..errors import ConfigError, DataError
 from .artifacts import open_run
 from .splitfile import absolute
 
-#: Settings a resumed run may change: they do not touch data, model or training.
+#: Settings a resumed run may change: they do not touch data, model or training
+#: (``tta`` only changes how the finished model predicts the test split).
 RESUME_MAY_CHANGE = frozenset(
-    {"report", "strict", "allow_leakage", "cache", "output", "tensorboard"}
+    {"report", "strict", "allow_leakage", "cache", "output", "tensorboard", "tta"}
 )
 IMAGE_ERROR_WORDS = ("decode", "jpeg", "png", "gif", "bmp", "image", "input is empty", "file")
 
