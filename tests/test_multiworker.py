@@ -268,6 +268,9 @@ def test_bfloat16_mixed_precision_on_cpu(tiny, tmp_path):
     assert layers["conv"] == "mixed_bfloat16" and layers["predictions"] == "float32"
     assert type(result.model.optimizer).__name__ != "LossScaleOptimizer"  # no scaling needed
     assert 0 <= result.metrics["accuracy"] <= 1
+    assert json.loads((result.run_dir / "config.json").read_text())["dtype_policy"] == (
+        "mixed_bfloat16"  # the run folder says what it trained in
+    )
     # TFLite has no bfloat16 kernels: the export is a float32 copy with the same weights
     exported, comparison = imgclf.export(result.run_dir, "tflite", "none")
     assert exported.path.is_file()

@@ -400,6 +400,7 @@ def test_a_run_with_the_recipe_records_it(tiny, tmp_path, monkeypatch):
     )  # fmt: skip
     saved = json.loads((result.run_dir / "config.json").read_text())
     assert (saved["optimizer"], saved["augmenter"], saved["tta"]) == ("sgd", "flip+mixup", "flip")
+    assert saved["dtype_policy"] == "float32"  # auto, under the suite's IMGCLF_AUTO_PRECISION
     assert json.loads((result.run_dir / "metrics.json").read_text())["tta"] == "flip"
     html = (result.run_dir / "report.html").read_text()
     for setting in ("optimizer", "label_smoothing", "ema_momentum", "warmup_epochs", "tta"):

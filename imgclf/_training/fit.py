@@ -14,6 +14,7 @@ from rich.console import Console
 
 from .._config import RunConfig
 from .._data.records import has_soft_targets
+from .._files import write_json
 from .._heads import kind_of
 from .._nn import backbones
 from .._nn.augment import soft_labels
@@ -234,6 +235,8 @@ def train(
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
     soft = soft_labels(config, run.task, head.kind, has_soft_targets(run.data.splits["train"]))
     model, strategy, policy = build_distributed(config, build, head, console, steps_per_epoch, soft)
+    run.saved.config["dtype_policy"] = policy or "float32"  # what auto chose, on record
+    write_json(run_dir / "config.json", run.saved.config)
     val_ds, _ = dist.fit_input(strategy, val_data)
     weights = None
     if config.class_weight == "auto" and y_train is not None and kind_of(head.kind).has_classes:
