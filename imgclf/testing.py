@@ -25,7 +25,7 @@ from ._config import RunConfig
 from ._data import sources
 from ._data.records import Record
 from ._heads.classification import EvaluationResult
-from ._nn import output_layer
+from ._nn import batch_norm, output_layer
 from ._nn.draws import assert_independent_draws, assert_reproducible_draws, augmenter_draws
 from ._runner import PreparedData, RunResult
 from ._training.fit import compile_model
@@ -54,6 +54,7 @@ __all__ = [
     "run_tiny",
     "shared_data",
     "tiny_model",
+    "tiny_model_with_training_layers",
 ]
 
 
@@ -65,6 +66,24 @@ def tiny_model(input_shape: Sequence[int], head: Any) -> keras.Model:
     x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     return keras.Model(inputs, output_layer(x, head), name="tiny")
+
+
+def tiny_model_with_training_layers(
+    input_shape: Sequence[int], head: Any, rotation: bool = True
+) -> keras.Model:
+    """A tiny model with training-only layers inside (flip, rotation, dropout, batch
+    norm): an exporter's test checks that none of them reaches the exported file."""
+    import keras
+
+    inputs = keras.Input(tuple(input_shape), name="image")
+    x = keras.layers.RandomFlip("horizontal", name="flip")(inputs)
+    if rotation:
+        x = keras.layers.RandomRotation(0.1, name="rotate")(x)
+    x = keras.layers.Conv2D(8, 3, name="conv")(x)
+    x = batch_norm(x, "bn")
+    x = keras.layers.Dropout(0.5, name="drop")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, output_layer(x, head), name="with_training_layers")
 
 
 def shared_data(*parts: str) -> Path:

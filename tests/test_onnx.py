@@ -18,7 +18,13 @@ from click.testing import CliRunner
 import imgclf
 from imgclf import TaskSpec, hookimpl
 from imgclf._cli import cli
-from imgclf.testing import make_image, make_image_folder, plugin_registered, run_tiny
+from imgclf.testing import (
+    make_image,
+    make_image_folder,
+    plugin_registered,
+    run_tiny,
+    tiny_model_with_training_layers,
+)
 
 CLASSES = ("dark", "mid", "light")
 TASK = TaskSpec("onnx-task", CLASSES, input_size=32, default_model="onnx-cnn")
@@ -27,16 +33,8 @@ ONNX_MODULES = ("tf2onnx", "onnx", "onnxruntime")
 
 
 def onnx_cnn(input_shape, head):
-    """Training-only layers inside (flip, dropout, batch norm): none may reach the file."""
-    import keras
-
-    inputs = keras.Input(tuple(input_shape), name="image")
-    x = keras.layers.RandomFlip("horizontal", name="flip")(inputs)
-    x = keras.layers.Conv2D(8, 3, name="conv")(x)
-    x = imgclf.batch_norm(x, "bn")
-    x = keras.layers.Dropout(0.5, name="drop")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, imgclf.output_layer(x, head), name="onnx_cnn")
+    """Without rotation: the flip, dropout and batch norm may not reach the file."""
+    return tiny_model_with_training_layers(input_shape, head, rotation=False)
 
 
 class Plugin:

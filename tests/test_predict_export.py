@@ -17,7 +17,12 @@ from rich.console import Console
 import imgclf
 from imgclf import TaskSpec, hookimpl
 from imgclf._cli import cli
-from imgclf.testing import make_image, make_image_folder, plugin_registered
+from imgclf.testing import (
+    make_image,
+    make_image_folder,
+    plugin_registered,
+    tiny_model_with_training_layers,
+)
 
 TASK = TaskSpec("px-task", ("dark", "mid", "light"), input_size=16, default_model="aug-cnn")
 BINARY = TaskSpec(
@@ -26,17 +31,8 @@ BINARY = TaskSpec(
 
 
 def aug_cnn(input_shape, head):
-    """A model that carries training-only layers inside it: flip, rotation, dropout, BN."""
-    import keras
-
-    inputs = keras.Input(tuple(input_shape), name="image")
-    x = keras.layers.RandomFlip("horizontal", name="flip")(inputs)
-    x = keras.layers.RandomRotation(0.1, name="rotate")(x)
-    x = keras.layers.Conv2D(8, 3, name="conv")(x)
-    x = imgclf.batch_norm(x, "bn")
-    x = keras.layers.Dropout(0.5, name="drop")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    return keras.Model(inputs, imgclf.output_layer(x, head), name="aug")
+    """Flip, rotation, dropout and batch norm inside: none may reach an exported file."""
+    return tiny_model_with_training_layers(input_shape, head)
 
 
 class Plugin:
