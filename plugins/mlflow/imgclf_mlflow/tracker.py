@@ -9,7 +9,9 @@ hooks when a run starts (it imports Keras and MLflow).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -37,15 +39,33 @@ class Tracked:
 
 
 _open: dict[Path, Tracked] = {}  # run folder -> its MLflow run, until run_finished
+#: Loggers that announce a new sqlite store's tables at INFO, in the middle of a run's
+#: console; a store that cannot be made still raises.
+STORE_SETUP_LOGGERS = ("mlflow.store.db.utils", "alembic")
+
+
+@contextlib.contextmanager
+def quiet_store_setup():
+    """MLflow's table creation and migration lines held back while the store opens."""
+    loggers = [logging.getLogger(name) for name in STORE_SETUP_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def start(config: Any, run_dir: Path) -> Tracked:
     """The MLflow run for ``run_dir``: the one a resumed run had, else a new one with
     the settings of its config.json as parameters."""
     run_dir = Path(run_dir).resolve()
-    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri())
     name = settings.experiment_name(config)
-    experiment = client.get_experiment_by_name(name)
+    with quiet_store_setup():  # opening the store may create its tables
+        client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri())
+        experiment = client.get_experiment_by_name(name)
     exp_id = experiment.experiment_id if experiment else client.create_experiment(name)
     run_id = earlier_run(client, exp_id, run_dir)
     if run_id:

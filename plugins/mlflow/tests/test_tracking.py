@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import sys
 import types
@@ -154,3 +155,29 @@ def test_params_and_metrics_are_flattened():
         "test_accuracy": 0.5, "test_n": 4.0, "test_per_class.a b.f1": 1.0,
         "external.other.accuracy": 0.25,
     }  # fmt: skip
+
+
+def test_opening_a_new_store_keeps_mlflows_setup_lines_off_the_console(monkeypatch, tmp_path):
+    pytest.importorskip("mlflow", reason="MLflow is not installed")
+    from imgclf_mlflow import tracker
+
+    heard = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: heard.append(record.getMessage())
+    store_log = logging.getLogger("mlflow.store.db.utils")
+    store_log.addHandler(handler)
+    before = store_log.level
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'new.db'}")
+    monkeypatch.setenv("IMGCLF_MLFLOW_EXPERIMENT", "new-store")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text('{"task": "classify", "model": "tiny"}')
+    try:
+        tracked = tracker.start(types.SimpleNamespace(task="classify", model="tiny"), run_dir)
+    finally:
+        store_log.removeHandler(handler)
+        tracker._open.pop(run_dir.resolve(), None)
+    assert tracked.client.get_run(tracked.run_id).info.status == "RUNNING"
+    assert (tmp_path / "new.db").is_file()
+    assert not [m for m in heard if "database tables" in m], heard
+    assert store_log.level == before  # put back: MLflow's own use of it is unchanged
