@@ -36,7 +36,8 @@ def test_list_kinds():
     assert "folder" in out and "csv" in out
     out = invoke("list").output
     for kind in ("tasks", "models", "datasets", "augmenters", "reporters"):
-        assert kind in out
+        assert kind in out.splitlines()  # each table's title on a line of its own
+    assert not [line for line in out.splitlines() if line.endswith(" ")]  # nothing padded
     assert invoke("list", "gadgets").exit_code == 2
 
 

@@ -57,9 +57,11 @@ def _entries(kind: str) -> list[dict]:
     return rows
 
 
-def _table(kind: str) -> Table:
+def _table(kind: str) -> tuple[Table, str | None]:
+    """The table of ``kind`` and its note. Title and note are printed as lines of their
+    own: a table's title and caption are padded to its width, into a pipe too."""
     regs = plugins.registries()
-    table = Table(title=kind, title_justify="left")
+    table = Table()
     table.add_column("name", style="bold", overflow="fold")
     table.add_column("from", overflow="fold")
     if kind == "models":
@@ -72,13 +74,13 @@ def _table(kind: str) -> Table:
         figures = _model_figures(obj) if kind == "models" else []
         table.add_row(name, regs[kind].owner(name), *figures, escape(_describe(kind, obj)))
     clashing = sorted({n.partition(":")[2] for n in regs[kind] if ":" in n})
-    if clashing:  # Registry.names() qualifies exactly the names plugins clash on
-        table.caption = (
-            f"{', '.join(clashing)}: registered by more than one plugin; "
-            "use the qualified name <plugin>:<name>."
-        )
-        table.caption_justify = "left"
-    return table
+    if not clashing:  # Registry.names() qualifies exactly the names plugins clash on
+        return table, None
+    note = (
+        f"{', '.join(clashing)}: registered by more than one plugin; "
+        "use the qualified name <plugin>:<name>."
+    )
+    return table, note
 
 
 @cli.command("list")
@@ -92,7 +94,11 @@ def list_cmd(kind: str | None, as_json: bool) -> None:
         return
     out = console()
     for k in kinds:
-        out.print(_table(k))
+        table, note = _table(k)
+        out.print(k, style="italic", highlight=False)
+        out.print(table)
+        if note:
+            out.print(note, style="dim", highlight=False)
 
 
 @cli.command("plugins")
