@@ -409,6 +409,10 @@ def test_a_run_with_the_recipe_records_it(tiny, tmp_path, monkeypatch):
     assert "Precision: float32 (auto: IMGCLF_AUTO_PRECISION=off" in shown  # the test suite
     assert "Recipe: sgd, onecycle schedule, EMA of the weights" in shown
     assert len(learning_rates(result.run_dir)) == 2
+    # Not a terminal (a log file, a pipe): one line per epoch, with its metrics.
+    epochs = [line for line in shown.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == ["1/2", "2/2"]
+    assert all("loss " in line and "val_accuracy " in line for line in epochs)
 
 
 def test_the_mixed_precision_option_takes_a_mode(tiny, tmp_path, monkeypatch):

@@ -1,7 +1,9 @@
-"""A rich progress display for Keras training: epochs, batches, live metrics, ETA."""
+"""Training progress: on a terminal a rich display (epochs, batches, live metrics,
+ETA); into a file or pipe one line per epoch, which a log can keep."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
@@ -23,9 +25,18 @@ def _fmt(logs: dict[str, Any] | None) -> str:
     return "  ".join(f"{k} {float(logs[k]):.4f}" for k in keys)
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
 def progress_callback(console: Console, epochs: int, steps: int | None) -> Any:
-    """A Keras callback that drives a rich Progress with two bars."""
+    """A Keras callback: a rich Progress with two bars on a terminal, else a line per
+    epoch (a redrawn display leaves nothing in a log until training ends)."""
     import keras
+
+    if not console.is_terminal:
+        return epoch_lines(console, epochs)
 
     class RichProgress(keras.callbacks.Callback):
         # Keras runs batch-level callbacks in a thread when they are marked safe;
@@ -63,3 +74,19 @@ def progress_callback(console: Console, epochs: int, steps: int | None) -> Any:
             self.progress.stop()
 
     return RichProgress()
+
+
+def epoch_lines(console: Console, epochs: int) -> Any:
+    """``epoch 3/40  loss 1.2  accuracy 0.5  val_loss ...  (2m31s)``, printed as each
+    epoch ends."""
+    import keras
+
+    class EpochLines(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            took = _duration(time.perf_counter() - self.started)
+            console.print(f"epoch {epoch + 1}/{epochs}  {_fmt(logs)}  ({took})", highlight=False)
+
+    return EpochLines()
