@@ -240,34 +240,52 @@ def make_dataset(
     paths = [r.path for r in records]
     ds = decoded(records, image_size, pillow_paths)
     if with_labels:
-        labels = tf.data.Dataset.from_tensor_slices(label_array(records, classes, head, soft))
-        parts: tuple[Any, ...] = (ds, labels)
-        if weights is not None:  # a padded validation share (shards.py)
-            parts += (tf.data.Dataset.from_tensor_slices(tf.constant(weights)),)
-        ds = tf.data.Dataset.zip(parts)
-    mode = cache_mode(len(paths), image_size, cache)
-    if mode == "memory":
-        ds = ds.cache()
-    elif mode == "disk" and cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        ds = ds.cache(str(cache_dir / name))
+        ds = labelled(ds, label_array(records, classes, head, soft), weights)
+    ds = cached(ds, cache_mode(len(paths), image_size, cache), cache_dir, name)
     if training and epochs is not None:
         ds = epoch_batches(ds, len(paths), image_size, batch_size, seed, epochs, shard)
         return augmented(ds, augment, seed, deterministic).prefetch(auto)
     if training:
         buffer = shuffle_buffer(len(paths), image_size)
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    return scaled(ds.batch(batch_size), augment if training else None).prefetch(auto)
+
+
+def scaled(ds: Any, augment: Callable | None) -> Any:
+    """Batches of uint8 pixels as floats in [0, 1], through ``augment`` if given (one
+    epoch, reshuffled per iteration: the path without ``epochs``)."""
+    import tensorflow as tf
 
     def scale(x, *rest):
         x = tf.cast(x, tf.float32) / 255.0
-        if training and augment is not None:
+        if augment is not None:
             mixes = getattr(augment, "mixes_labels", False)
             x, rest = apply_augmenter(lambda d: augment(d, training=True), mixes, x, rest)
         return (x, *rest) if rest else x
 
-    ds = ds.map(scale, num_parallel_calls=auto)
-    return ds.prefetch(auto)
+    return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def labelled(ds: Any, labels: Any, weights: Any = None) -> Any:
+    """(image, label) pairs, or (image, label, weight) for a padded validation share
+    (shards.py)."""
+    import tensorflow as tf
+
+    parts: tuple[Any, ...] = (ds, tf.data.Dataset.from_tensor_slices(labels))
+    if weights is not None:
+        parts += (tf.data.Dataset.from_tensor_slices(tf.constant(weights)),)
+    return tf.data.Dataset.zip(parts)
+
+
+def cached(ds: Any, mode: str, cache_dir: Path | None, name: str) -> Any:
+    """The decoded images kept after the first epoch: in memory, or on disk under
+    ``cache_dir`` (``cache_mode`` picks)."""
+    if mode == "memory":
+        return ds.cache()
+    if mode == "disk" and cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        return ds.cache(str(cache_dir / name))
+    return ds
 
 
 def epoch_batches(
