@@ -2,8 +2,8 @@
 
 Optimizers and their settings, per-step learning-rate schedules (by hand, per phase,
 across a resume), label smoothing (the loss formula), MixUp/CutMix (soft labels in
-the training pipeline only, reproducibly in graph mode), RandAugment, test-time
-augmentation, EMA weights (what is saved) and mixed precision ``auto``.
+the training pipeline only, reproducibly in graph mode), RandAugment, random erasing,
+test-time augmentation, EMA weights (what is saved) and mixed precision ``auto``.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def test_soft_labels_are_one_hot_rows():
 # --- MixUp, CutMix, RandAugment -----------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["mixup", "cutmix", "randaugment", "flip+mixup"])
+@pytest.mark.parametrize("name", ["mixup", "cutmix", "randaugment", "erasing", "flip+mixup"])
 def test_keras_augmenters_draw_from_their_seed_in_graph_mode(name):
     assert_reproducible_draws(name, seed=42, n=32)
 
@@ -257,6 +257,28 @@ def test_mixing_gives_soft_labels_in_training_only_reproducibly(name, tmp_path):
     assert not np.array_equal(np.sort(mixed, axis=None), np.sort(other, axis=None))
     plain = pipeline_labels(folder, imgclf.build_augmenter(f"flip+{name}", seed=7), False)
     assert set(np.unique(plain)) == {0.0, 1.0}  # validation and test: one-hot, unmixed
+
+
+def erased_in_graph(probability, seed=5, n=512):
+    x = np.random.default_rng(0).uniform(0.2, 0.8, (n, 16, 16, 3)).astype("float32")
+    layer = imgclf.build_augmenter("erasing", seed=seed, probability=probability)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(128).map(lambda b: layer(b, training=True))
+    return x, np.concatenate([np.asarray(b) for b in ds])
+
+
+def test_erasing_replaces_one_box_per_image_with_its_probability():
+    x, y = erased_in_graph(0.5)
+    changed = (y != x).any(axis=3)  # (n, 16, 16): the erased pixels
+    hit = changed.any(axis=(1, 2))
+    assert 0.4 < hit.mean() < 0.6  # 512 draws at p=0.5: sd 0.022
+    for image in changed[hit][:50]:  # one axis-aligned box, the rest untouched
+        rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+        assert image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].mean() > 0.99
+    assert y.min() >= 0 and y.max() <= 1  # noise clipped to the [0, 1] value range
+    area = changed[hit].mean(axis=(1, 2))
+    assert 0.05 < area.mean() < 0.3  # each side sqrt(U(0.02, 0.33)): mean area ~0.15
+    np.testing.assert_array_equal(erased_in_graph(0.0)[1], x)
+    assert not np.array_equal(erased_in_graph(0.5, seed=6)[1], y)
 
 
 def test_combined_augmenter_options_go_to_their_part():

@@ -11,3 +11,4 @@ def register_augmenters(register):
     register("mixup", augment.mixup)
     register("cutmix", augment.cutmix)
     register("randaugment", augment.randaugment)
+    register("erasing", augment.erasing)

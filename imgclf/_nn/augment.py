@@ -99,6 +99,24 @@ def randaugment(num_ops: int = 2, factor: float = 0.5, seed: int | None = None) 
     return keras.Sequential([layer], name="augment")
 
 
+def erasing(
+    probability: float = 0.5,
+    scale_min: float = 0.02,
+    scale_max: float = 0.33,
+    seed: int | None = None,
+) -> keras.Layer:
+    """Keras' RandomErasing on [0, 1] images (Zhong et al. 2020; part of the published
+    FER2013 VGG recipes): with ``probability`` a box of each image becomes noise. Each
+    side of the box is sqrt(u) of the image's, u ~ U(scale_min, scale_max)."""
+    import keras
+
+    layer = keras.layers.RandomErasing(
+        factor=(probability, probability), scale=(scale_min, scale_max), value_range=(0, 1),
+        seed=derive_seed(seed, "erasing"), name="erasing",
+    )  # fmt: skip
+    return keras.Sequential([layer], name="augment")
+
+
 mixup.mixes_labels = True  # type: ignore[attr-defined]
 cutmix.mixes_labels = True  # type: ignore[attr-defined]
 
