@@ -80,3 +80,16 @@ def test_fervgg_is_imgclfs_own_vgg_for_48px_faces():
     assert model.output_shape == (None, 8)
     assert 2_000_000 < model.count_params() < 4_000_000
     assert check_model_trains("fervgg", "face-emotion", (32, 32, 3))["loss"] > 0
+
+
+def test_the_fervgg_recipe_resolves_to_what_its_docs_say():
+    """The documented command's TOML: a typo in it would only show hours into a run."""
+    from pathlib import Path
+
+    recipe = Path(__file__).parents[1] / "recipes" / "fer2013-fervgg.toml"
+    config = imgclf.make_config("face-emotion", model="fervgg", config_file=recipe)
+    assert (config.image_size, config.optimizer, config.lr_schedule) == (48, "sgd", "cosine")
+    assert config.nesterov and config.weight_decay > 0 and config.label_smoothing == 0.1
+    assert config.tta == "ten-crop" and config.patience >= config.epochs
+    layer = imgclf.build_augmenter(config.augmenter, task="face-emotion", seed=1)
+    assert layer is not None
