@@ -229,7 +229,7 @@ def test_soft_labels_are_one_hot_rows():
     assert label_array(records[:2], ("a", "b"), "sigmoid", soft=True).shape == (2, 1)
 
 
-# --- MixUp, CutMix, RandAugment -----------------------------------------------------
+# --- MixUp, CutMix, RandAugment, random erasing -------------------------------------
 
 
 @pytest.mark.parametrize("name", ["mixup", "cutmix", "randaugment", "erasing", "flip+mixup"])
