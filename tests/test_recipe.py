@@ -312,7 +312,8 @@ def test_tta_averages_the_views():
     mirrored = model.predict(x[:, :, ::-1], verbose=0)
     assert not np.allclose(plain, mirrored)
     np.testing.assert_allclose(tta.predict(model, ds, "flip"), (plain + mirrored) / 2, rtol=1e-5)
-    np.testing.assert_allclose(tta.predict(model, ds, "none"), plain, rtol=1e-6)
+    # batches of 2 against one of 5: the dense kernel may sum in another order (1 ulp on AVX2)
+    np.testing.assert_allclose(tta.predict(model, ds, "none"), plain, rtol=1e-5)
     crops, mirrors = [], []
     for top, left in [(0, 0), (0, 1), (1, 0), (1, 1), (0, 0)]:  # 8 * 0.875 = 7: room 1
         part = tf.image.resize(x[:, top : top + 7, left : left + 7], (8, 8), method="bilinear")
