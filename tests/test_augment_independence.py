@@ -37,6 +37,23 @@ def test_draws_stay_in_their_ranges():
     np.testing.assert_allclose(draws["scale"], 1.0, atol=1e-3)
 
 
+def test_zoom_draws_its_own_scale_and_leaves_the_other_draws_as_they_were():
+    zoomed = augmenter_draws("flip-rotate-translate", n=256, zoom=0.15)
+    assert 1 / 1.15 - 1e-3 <= zoomed["scale"].min() < 0.95
+    assert 1.05 < zoomed["scale"].max() <= 1.15 + 1e-3
+    assert 0.3 < np.mean(zoomed["scale"] > 1) < 0.7  # log-uniform: as often in as out
+    plain = augmenter_draws("flip-rotate-translate", n=256)
+    for key in ("flip", "angle", "dx", "dy"):  # zoom = 0 reproduces earlier runs' draws
+        np.testing.assert_allclose(zoomed[key], plain[key], atol=2e-3, err_msg=key)
+    table = assert_independent_draws("flip-rotate-translate", n=512, zoom=0.15)
+    assert {"flip~scale", "angle~scale", "dx~scale", "dy~scale"} <= set(table)
+
+
+def test_zoom_must_not_be_negative():
+    with pytest.raises(imgclf.ConfigError, match="zoom.*-0.1"):
+        imgclf.build_augmenter("flip-rotate-translate", zoom=-0.1)
+
+
 def test_the_check_fails_for_layers_that_share_a_seed():
     """Keras' own layers given one seed move together: the check must say so."""
     shared = keras.Sequential(

@@ -1,4 +1,4 @@
-"""A Keras layer that flips, rotates and translates images in one resampling pass.
+"""A Keras layer that flips, rotates, translates (and zooms) images in one resampling pass.
 
 Keras' RandomFlip, RandomRotation and RandomTranslation each resample the whole
 batch; composed into one projective transform per image, the pipeline reads and
@@ -18,8 +18,10 @@ import tensorflow as tf
 class RandomFlipRotateTranslate(keras.layers.Layer):
     """Per image: a horizontal flip with probability 1/2 (``flip``), a rotation about
     the centre drawn from +-``rotation_degrees`` and a shift drawn from
-    +-``translation`` of the width and height; bilinear, ``fill_mode`` at the
-    borders. Works on a batch (N, H, W, C) or one image; identity when not training.
+    +-``translation`` of the width and height, and with ``zoom`` > 0 a scale about the
+    centre drawn log-uniformly from [1/(1+zoom), 1+zoom] (above 1 zooms in); bilinear,
+    ``fill_mode`` at the borders. Works on a batch (N, H, W, C) or one image; identity
+    when not training.
 
     Randomness: one seed per call from ``self.seed_generator`` (a Keras
     ``SeedGenerator``, so rewinding its state replays the draws), split statelessly
@@ -34,11 +36,17 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
         flip: bool = True,
         fill_mode: str = "reflect",
         seed: int | None = None,
+        zoom: float = 0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if not zoom >= 0:
+            raise ValueError(
+                f"zoom must be 0 or more (a scale in [1/(1+zoom), 1+zoom]); got {zoom!r}."
+            )
         self.rotation_degrees = float(rotation_degrees)
         self.translation = float(translation)
+        self.zoom = float(zoom)
         self.flip = bool(flip)
         self.fill_mode = fill_mode
         self.seed = seed
@@ -46,7 +54,8 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
 
     def _transforms(self, n, height, width):
         """One row [a0 a1 a2 b0 b1 b2 0 0] per image, mapping output to input pixels."""
-        seeds = tf.random.experimental.stateless_split(self.seed_generator.next(), num=4)
+        seed = self.seed_generator.next()
+        seeds = tf.random.experimental.stateless_split(seed, num=4)
 
         def uniform(i, limit):
             return tf.random.stateless_uniform([n], seeds[i], -limit, limit)
@@ -57,8 +66,14 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
         if self.flip:
             s = tf.where(uniform(3, 1.0) < 0.0, -1.0, 1.0)
         cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
-        cos, sin = tf.cos(theta), tf.sin(theta)
-        # input = flip(rotate(-theta)(output - shift - centre)) + centre
+        # 1/scale; its own stream (folded in), so zoom = 0 draws what it drew before.
+        k = tf.ones([n])
+        if self.zoom > 0:
+            zoom_seed = tf.random.experimental.stateless_fold_in(seed, 4)
+            log = math.log1p(self.zoom)
+            k = tf.exp(tf.random.stateless_uniform([n], zoom_seed, -log, log))
+        cos, sin = tf.cos(theta) * k, tf.sin(theta) * k
+        # input = flip(rotate(-theta)(output - shift - centre) / scale) + centre
         ux, uy = -tx - cx, -ty - cy
         rows = [s * cos, s * sin, s * (cos * ux + sin * uy) + cx,
                 -sin, cos, -sin * ux + cos * uy + cy]  # fmt: skip
@@ -96,4 +111,5 @@ class RandomFlipRotateTranslate(keras.layers.Layer):
             "flip": self.flip,
             "fill_mode": self.fill_mode,
             "seed": self.seed,
+            "zoom": self.zoom,
         }

@@ -44,17 +44,27 @@ def seed_generators(augmenter: Any) -> list[Any]:
 
 
 def flip_rotate_translate(
-    rotation_degrees: float = 20.0, translation: float = 0.1, seed: int | None = None
+    rotation_degrees: float = 20.0,
+    translation: float = 0.1,
+    seed: int | None = None,
+    zoom: float = 0.0,
 ) -> keras.Layer:
     """Horizontal flip, rotation up to ``rotation_degrees``, translation up to a fraction
-    of each side, reflected at the borders: one resampling pass per image
-    (``imgclf._nn.affine.RandomFlipRotateTranslate``), not one per Keras layer."""
+    of each side, optionally a scale in [1/(1+``zoom``), 1+``zoom``], reflected at the
+    borders: one resampling pass per image
+    (``imgclf._nn.affine.RandomFlipRotateTranslate``), not one per Keras layer. A zoom
+    puts the ``crops``/``ten-crop`` test views (1.14x) inside what training saw."""
     import keras
 
     from .affine import RandomFlipRotateTranslate
 
+    if not zoom >= 0:
+        raise ConfigError(
+            "augmenter.zoom must be 0 or more (a scale drawn in [1/(1+zoom), 1+zoom]); "
+            f"received {zoom!r}."
+        )
     layer = RandomFlipRotateTranslate(
-        rotation_degrees, translation, seed=derive_seed(seed, "affine"), name="affine"
+        rotation_degrees, translation, seed=derive_seed(seed, "affine"), name="affine", zoom=zoom
     )
     return keras.Sequential([layer], name="augment")
 
