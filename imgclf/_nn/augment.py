@@ -58,14 +58,16 @@ def flip_rotate_translate(
 
     from .affine import RandomFlipRotateTranslate
 
-    if not zoom >= 0:
-        raise ConfigError(
-            "augmenter.zoom must be 0 or more (a scale drawn in [1/(1+zoom), 1+zoom]); "
-            f"received {zoom!r}."
+    try:
+        layer = RandomFlipRotateTranslate(
+            rotation_degrees,
+            translation,
+            seed=derive_seed(seed, "affine"),
+            name="affine",
+            zoom=zoom,
         )
-    layer = RandomFlipRotateTranslate(
-        rotation_degrees, translation, seed=derive_seed(seed, "affine"), name="affine", zoom=zoom
-    )
+    except ValueError as exc:  # the layer's own check, in the run's terms
+        raise ConfigError(f"augmenter.{exc}") from None
     return keras.Sequential([layer], name="augment")
 
 
