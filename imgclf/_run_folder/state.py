@@ -3,7 +3,8 @@ TensorFlow's image errors turned into a DataError that says what to do.
 
 ``state.json`` in the run folder (written atomically) holds ``state`` (running,
 finished, interrupted or failed), ``last_epoch`` (completed epochs), ``epochs``,
-``trained`` (training is over; evaluation may follow) and ``error``. An
+``trained`` (training is over; evaluation may follow), ``error``, and ``pid``
+and ``process`` (boot and start time) of the process that runs it. An
 interrupted or failed run continues with ``imgclf run TASK --resume RUN_DIR``:
 Keras ``BackupAndRestore`` (in ``RUN_DIR/backup``) restores the weights, the
 optimizer and the epoch counter.
@@ -83,7 +84,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
 @contextlib.contextmanager
 def guarded_run(state: RunState, console: Any, resume_hint: str) -> Iterator[RunState]:
     """Mark the run running; finished, interrupted or failed when the block ends."""
-    state.update(state="running", pid=os.getpid(), error=None)
+    pid = os.getpid()
+    state.update(state="running", pid=pid, process=process_identity(pid), error=None)
     try:
         with sigterm_as_interrupt():
             yield state
@@ -191,7 +193,7 @@ def resumable_dir(run_dir: str | Path) -> Path:
     path = Path(run_dir)
     read_saved_config(path)
     state = read_state(path)
-    if state.get("state") == "running" and _alive(state.get("pid")):
+    if state.get("state") == "running" and _alive(state.get("pid"), state.get("process")):
         raise ConfigError(
             f"The run in {str(path)!r} is still running (process {state['pid']}); "
             "stop it first, or wait for it to finish."
@@ -199,11 +201,25 @@ def resumable_dir(run_dir: str | Path) -> Path:
     return path
 
 
-def _alive(pid: Any) -> bool:
+def _alive(pid: Any, identity: Any = None) -> bool:
+    """Whether ``pid`` is still the run's process: a pid is reused after a process dies
+    or the machine restarts (a run resumed in a later session on a restored machine)."""
     if not isinstance(pid, int) or pid == os.getpid():
         return False
     try:
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    return True
+    now = process_identity(pid)
+    return identity is None or now is None or now == identity
+
+
+def process_identity(pid: int) -> str | None:
+    """The boot and start time of process ``pid`` (Linux /proc); None where unknown."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        start = stat.rsplit(")", 1)[1].split()[19]  # field 22: start time, ticks since boot
+    except (OSError, IndexError):
+        return None
+    return f"{boot}/{start}"

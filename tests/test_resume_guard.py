@@ -1,0 +1,78 @@
+"""``--resume`` refuses a run whose process still runs, and only that: the pid in
+``state.json`` may belong to another process once the run's has died (pid reuse, or
+a machine restored in a later session)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imgclf._run_folder.state import RunState, guarded_run, process_identity, resumable_dir
+from imgclf.errors import ConfigError
+
+linux_only = pytest.mark.skipif(
+    process_identity(1) is None, reason="process start times are read from Linux /proc"
+)
+
+
+@pytest.fixture
+def sleeper():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def run_folder(tmp_path: Path, **state) -> Path:
+    (tmp_path / "config.json").write_text(json.dumps({"task": "t"}), encoding="utf-8")
+    (tmp_path / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_run_whose_process_runs_is_not_resumed(tmp_path, sleeper):
+    folder = run_folder(
+        tmp_path, state="running", pid=sleeper.pid, process=process_identity(sleeper.pid)
+    )
+    with pytest.raises(ConfigError, match=f"still running \\(process {sleeper.pid}\\)"):
+        resumable_dir(folder)
+
+
+def test_an_old_state_file_without_the_process_identity_still_guards(tmp_path, sleeper):
+    folder = run_folder(tmp_path, state="running", pid=sleeper.pid)
+    with pytest.raises(ConfigError, match="still running"):
+        resumable_dir(folder)
+
+
+@linux_only
+def test_a_reused_pid_does_not_block_the_resume(tmp_path, sleeper):
+    boot, start = process_identity(sleeper.pid).split("/")
+    for other in (f"{boot}/{int(start) - 1}", f"another-boot/{start}"):
+        folder = run_folder(tmp_path, state="running", pid=sleeper.pid, process=other)
+        assert resumable_dir(folder) == folder
+
+
+def test_a_dead_process_does_not_block_the_resume(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    folder = run_folder(tmp_path, state="running", pid=proc.pid, process="b/1")
+    assert resumable_dir(folder) == folder
+
+
+@linux_only
+def test_a_run_records_its_own_process_identity(tmp_path):
+    state = RunState(tmp_path, epochs=3)
+
+    class Quiet:
+        def print(self, *args, **kwargs):
+            pass
+
+    with guarded_run(state, Quiet(), "hint"):
+        saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    assert saved["pid"] == os.getpid()
+    assert saved["process"] == process_identity(os.getpid())
+    assert saved["process"] != process_identity(1)
