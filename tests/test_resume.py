@@ -145,6 +145,7 @@ def test_a_finished_run_has_state_history_and_no_leftovers(tiny, tmp_path):
     result = run(tmp_path, tiny.data, epochs=2)
     state = state_of(result.run_dir)
     assert state["state"] == "finished" and state["last_epoch"] == 2 and state["epochs"] == 2
+    assert state["train_seconds"] > 0  # the two epochs' time
     assert history_epochs(result.run_dir) == [1, 2]  # counted from 1, as state.json
     header = (result.run_dir / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss"  # as CSVLogger

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,21 @@ def _value(v: Any) -> Any:
 
 
 class EpochState(keras.callbacks.Callback):
-    """Record the last completed epoch in ``state.json`` (after the backup is saved)."""
+    """Record the last completed epoch in ``state.json`` (after the backup is saved) and
+    ``train_seconds``, the completed epochs' time summed over every resume: a long run
+    trained across sessions has its wall time in its folder."""
 
     def __init__(self, state: Any) -> None:
         super().__init__()
         self.state = state
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.state.update(last_epoch=epoch + 1)
+        spent = self.state.data.get("train_seconds", 0.0) + time.perf_counter() - self.started
+        self.state.update(last_epoch=epoch + 1, train_seconds=round(spent, 1))
 
 
 def best_so_far(rows: list[dict[str, str]], monitor: str) -> tuple[float, int]:

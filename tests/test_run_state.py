@@ -1,6 +1,7 @@
-"""``--resume`` refuses a run whose process still runs, and only that: the pid in
-``state.json`` may belong to another process once the run's has died (pid reuse, or
-a machine restored in a later session)."""
+"""``state.json`` across sessions: ``--resume`` refuses a run whose process still runs,
+and only that (the pid may belong to another process once the run's has died: pid
+reuse, or a machine restored in a later session); the training time adds up over
+resumes."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from imgclf._run_folder.state import RunState, guarded_run, process_identity, resumable_dir
+from imgclf._training.callbacks import EpochState
 from imgclf.errors import ConfigError
 
 linux_only = pytest.mark.skipif(
@@ -76,3 +79,17 @@ def test_a_run_records_its_own_process_identity(tmp_path):
     assert saved["pid"] == os.getpid()
     assert saved["process"] == process_identity(os.getpid())
     assert saved["process"] != process_identity(1)
+
+
+def test_training_time_adds_up_over_resumes(tmp_path):
+    """A resumed run starts from the seconds its earlier sessions recorded."""
+    (tmp_path / "state.json").write_text(json.dumps({"last_epoch": 4, "train_seconds": 100.0}))
+    state = RunState(tmp_path, epochs=10)
+    callback = EpochState(state)
+    for epoch in (4, 5):
+        callback.on_epoch_begin(epoch)
+        time.sleep(0.2)
+        callback.on_epoch_end(epoch)
+    saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+    assert saved["last_epoch"] == 6
+    assert 100.3 <= saved["train_seconds"] < 110  # 100 + two epochs of about 0.2 s
