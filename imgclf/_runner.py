@@ -42,7 +42,13 @@ from ._run_folder.model import ModelInfo
 from ._run_folder.run import Run
 from ._run_folder.rundir import new_run_dir
 from ._run_folder.splitfile import absolute, write_splits
-from ._run_folder.state import RunState, guarded_run, image_errors, resumable_dir
+from ._run_folder.state import (
+    RunState,
+    guarded_run,
+    image_errors,
+    read_saved_config,
+    resumable_dir,
+)
 from ._tasks import TaskSpec
 from ._training.fit import require_tensorboard, set_seeds, train
 from ._training.strategy import is_other_worker, output_root, task_name
@@ -286,8 +292,10 @@ def execute(
             augmenter_for(config, task)
     data = prepare_data(config, task, console)
     print_data(console, data)
+    started = None
     if resume:
         run_dir = resumable_dir(resume)
+        started = read_saved_config(run_dir).get("dtype_policy")  # precision.py keeps it
         shutil.rmtree(run_dir / "cache", ignore_errors=True)  # a half-written tf.data cache
     else:
         run_dir = new_run_dir(output_root(config), task.name, model_name(config, task))
@@ -297,6 +305,8 @@ def execute(
     saved = ModelInfo.from_config(
         saved_config(config, task, data, size), run_dir, run_dir / "model.keras"
     )
+    if started:
+        saved.config["dtype_policy"] = started
     write_json(run_dir / "config.json", saved.config)
     console.print(f"Run folder: [bold]{run_dir}[/bold]")
     state = RunState(run_dir, config.epochs)

@@ -401,6 +401,20 @@ def test_auto_precision_follows_the_cpu_flags(cpu, monkeypatch):
     assert auto() is None
 
 
+def test_a_resumed_run_keeps_the_precision_it_began_in(cpu):
+    """--resume repeats the uninterrupted run: auto does not choose again on a new CPU."""
+    strategy, config = tf.distribute.get_strategy(), cfg(model="alexnet", deterministic=False)
+    cpu("avx512_bf16")
+    assert precision.policy_for(config, strategy, started="float32") is None
+    cpu("avx2")
+    assert precision.policy_for(config, strategy) is None
+    assert precision.policy_for(config, strategy, started="mixed_bfloat16") == "mixed_bfloat16"
+    line = precision.describe(config, strategy, started="mixed_bfloat16")
+    assert line == (
+        "Precision: mixed_bfloat16 (auto: resumed: the run goes on in the precision it began in)"
+    )
+
+
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16\n\nprocessor\t: 1\n")

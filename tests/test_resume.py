@@ -167,6 +167,26 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
     assert r.exit_code == 3 and "no readable config.json there" in r.output
 
 
+def test_a_resumed_run_trains_in_the_precision_it_began_in(tiny, tmp_path):
+    """Began in bf16 on a CPU that has it (written here into config.json): a resume on a
+    CPU where auto would choose float32 still trains in bf16, and says why."""
+    result = run(tmp_path, tiny.data, epochs=1)
+    saved = json.loads((result.run_dir / "config.json").read_text())
+    assert saved["dtype_policy"] == "float32"  # auto, under the suite's IMGCLF_AUTO_PRECISION
+    (result.run_dir / "config.json").write_text(
+        json.dumps({**saved, "dtype_policy": "mixed_bfloat16"})
+    )
+    state = state_of(result.run_dir)
+    (result.run_dir / "state.json").write_text(json.dumps({**state, "trained": False}))
+    out = io.StringIO()
+    resumed = imgclf.run("tiny-task", resume=result.run_dir, console=Console(file=out, width=200))
+    policies = {layer.dtype_policy.name for layer in resumed.model.layers if layer.weights}
+    assert "mixed_bfloat16" in policies
+    assert "resumed: the run goes on in the precision it began in" in out.getvalue()
+    kept = json.loads((result.run_dir / "config.json").read_text())["dtype_policy"]
+    assert kept == "mixed_bfloat16"
+
+
 def test_a_tensorflow_image_error_mid_run_becomes_a_data_error(tiny, tmp_path, monkeypatch):
     """A file that slips past the pre-flight (here: the pre-flight is told all is well)."""
     from imgclf._data.checks import preflight

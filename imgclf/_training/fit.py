@@ -181,17 +181,18 @@ def build_distributed(
     console: Console,
     steps_per_epoch: int | None = None,
     soft: bool = False,
+    started: str | None = None,
 ) -> tuple[Any, Any, Any]:
     """``build()`` compiled under the run's strategy and dtype policy: (model,
-    strategy, policy).
+    strategy, policy). ``started``: a resumed run's policy, kept (precision.py).
 
     Variables must be created inside the strategy's scope to be mirrored, and layers
     take the dtype policy that is global while they are built (strategy.py).
     """
     strategy = pick_strategy(config)
     builder = model_builder(config)
-    policy = precision.policy_for(config, strategy, builder)
-    console.print(precision.describe(config, strategy, builder))
+    policy = precision.policy_for(config, strategy, builder, started)
+    console.print(precision.describe(config, strategy, builder, started))
     for line in (dist.describe(strategy, config.batch_size, policy), optimizers.describe(config)):
         if line:
             console.print(line)
@@ -234,7 +235,10 @@ def train(
     """
     config, head, run_dir, console = run.config, run.data.head, run.run_dir, run.console
     soft = soft_labels(config, run.task, head.kind, has_soft_targets(run.data.splits["train"]))
-    model, strategy, policy = build_distributed(config, build, head, console, steps_per_epoch, soft)
+    started = run.saved.config.get("dtype_policy")  # a resumed run's, from its first start
+    model, strategy, policy = build_distributed(
+        config, build, head, console, steps_per_epoch, soft, started
+    )
     run.saved.config["dtype_policy"] = policy or "float32"  # what auto chose, on record
     write_json(run_dir / "config.json", run.saved.config)
     val_ds, _ = dist.fit_input(strategy, val_data)

@@ -85,24 +85,32 @@ def auto_policy(config: Any, strategy: Any, builder: Any = None) -> tuple[str | 
     return None, "CPU without AMX-BF16 or AVX512_BF16"
 
 
-def policy_for(config: Any, strategy: Any, builder: Any = None) -> str | None:
+def policy_for(
+    config: Any, strategy: Any, builder: Any = None, started: str | None = None
+) -> str | None:
     """The Keras dtype policy for ``--mixed-precision``: None for float32.
 
     ``auto``: see ``auto_policy``. ``on``: mixed_bfloat16 on a TPU, mixed_float16 on
     a GPU; on a CPU float16 is slower, not faster, so ``on`` is refused there unless
     forced (then mixed_float16, the GPU setting, to try a GPU configuration on a CPU).
-    ``bfloat16`` picks mixed_bfloat16 on any device.
+    ``bfloat16`` picks mixed_bfloat16 on any device. ``started``: the policy a resumed
+    run began in (its config.json), which ``auto`` keeps, even on another machine.
     """
-    return resolve(config, strategy, builder)[0]
+    return resolve(config, strategy, builder, started)[0]
 
 
-def resolve(config: Any, strategy: Any, builder: Any = None) -> tuple[str | None, str]:
+def resolve(
+    config: Any, strategy: Any, builder: Any = None, started: str | None = None
+) -> tuple[str | None, str]:
     """(policy, why): what ``policy_for`` returns and the reason, for the console."""
     import tensorflow as tf
 
     mode = getattr(config, "mixed_precision", "off")
     if mode == "off":
         return None, "--mixed-precision off"
+    if mode == "auto" and started:
+        why = "resumed: the run goes on in the precision it began in"
+        return (None if started == "float32" else started), why
     if mode == "auto":
         return auto_policy(config, strategy, builder)
     if mode == "bfloat16":
@@ -118,8 +126,8 @@ def resolve(config: Any, strategy: Any, builder: Any = None) -> tuple[str | None
     )
 
 
-def describe(config: Any, strategy: Any, builder: Any = None) -> str:
+def describe(config: Any, strategy: Any, builder: Any = None, started: str | None = None) -> str:
     """``Precision: mixed_bfloat16 (auto: CPU with avx512_bf16)``: one console line."""
-    policy, why = resolve(config, strategy, builder)
+    policy, why = resolve(config, strategy, builder, started)
     mode = getattr(config, "mixed_precision", "off")
     return f"Precision: {policy or 'float32'} ({mode}: {why})"
