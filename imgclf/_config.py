@@ -76,6 +76,9 @@ class RunConfig:
     tpu: str | None = None
     mixed_precision: str = "auto"
     tensorboard: bool = False
+    #: Minutes of training after which a run pauses at an epoch's end, resumable
+    #: (training/callbacks.py TimeLimit); None: no limit.
+    time_limit: float | None = None
     deterministic: bool = field(default_factory=deterministic_default)
     # Fine-tuning a pretrained backbone (training/phases.py): epochs of phase 1 (the
     # new head on the frozen backbone), the blocks phase 2 unfreezes (``all`` or the
@@ -315,6 +318,8 @@ def validate(c: RunConfig) -> None:
             raise ConfigError(f"{key} must be a positive whole number; received {v}.")
     if c.image_size is not None and c.image_size < 8:
         raise ConfigError(f"image_size must be at least 8 pixels; received {c.image_size}.")
+    if c.time_limit is not None and not c.time_limit > 0:
+        raise ConfigError(f"time_limit is in minutes and must be above 0; received {c.time_limit}.")
     if not c.lr > 0:
         raise ConfigError(f"lr (learning rate) must be above 0; received {c.lr}.")
     for key in ("val_fraction", "test_fraction"):

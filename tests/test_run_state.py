@@ -93,3 +93,69 @@ def test_training_time_adds_up_over_resumes(tmp_path):
     saved = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
     assert saved["last_epoch"] == 6
     assert 100.3 <= saved["train_seconds"] < 110  # 100 + two epochs of about 0.2 s
+
+
+def test_the_time_limit_pauses_after_the_last_epoch_that_fits(monkeypatch):
+    """Epochs of 20 s under a 1-minute limit: the third ends at 60 s, and a fourth as long
+    would pass the limit, so the run pauses there; the last epoch never pauses."""
+    from imgclf._run_folder.state import Paused
+    from imgclf._training import callbacks
+
+    clock = [0.0]
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: clock[0])
+    limit = callbacks.TimeLimit(1.0, epochs=10)
+    for epoch in range(2):
+        limit.on_epoch_begin(epoch)
+        clock[0] += 20.0
+        limit.on_epoch_end(epoch)  # at 20 s and 40 s: another epoch still fits
+    limit.on_epoch_begin(2)
+    clock[0] += 20.0
+    with pytest.raises(Paused):
+        limit.on_epoch_end(2)
+    last = callbacks.TimeLimit(1.0, epochs=3)
+    clock[0] = 0.0
+    last.began = 0.0
+    last.on_epoch_begin(2)
+    clock[0] += 90.0
+    last.on_epoch_end(2)  # over the limit, but the run's last epoch: it finishes
+
+
+def test_a_run_paused_at_its_time_limit_resumes_to_the_end(tiny, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from imgclf._cli import cli
+
+    monkeypatch.setenv("IMGCLF_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    args = ["run", "tiny-task", "--data", str(tiny.data), "--epochs", "4", "--output", str(runs),
+            "--report", "json", "--time-limit", "0.0001"]  # fmt: skip
+    paused = CliRunner().invoke(cli, args)
+    assert paused.exit_code == 75, paused.output
+    (run_dir,) = [p.parent for p in runs.rglob("state.json")]
+    state = json.loads((run_dir / "state.json").read_text(encoding="utf-8"))
+    assert state["state"] == "interrupted" and state["last_epoch"] == 1
+    text = " ".join(paused.output.split())
+    assert "Paused at the time limit after epoch 1" in text and f"--resume {run_dir}" in text
+    assert not (run_dir / "metrics.json").exists()
+
+    resumed = CliRunner().invoke(
+        cli, ["run", "tiny-task", "--resume", str(run_dir), "--time-limit", "60"]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    assert "epoch 2/4" in resumed.output and "epoch 1/4" not in resumed.output  # continued
+    state = json.loads((run_dir / "state.json").read_text(encoding="utf-8"))
+    assert state["state"] == "finished" and state["last_epoch"] == 4
+    assert (run_dir / "metrics.json").is_file()
+    saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    assert saved["time_limit"] == 60  # the resumed session's own limit, on record
+
+
+def test_the_time_limit_must_be_above_zero():
+    with pytest.raises(ConfigError, match="time_limit is in minutes and must be above 0"):
+        imgclf_config(time_limit=0)
+
+
+def imgclf_config(**values):
+    import imgclf
+
+    return imgclf.make_config("classify", **values)

@@ -1,12 +1,13 @@
 """The exit codes of ``imgclf``, in one place (the table in docs/index.md shows them).
 
 A script can tell "you typed it wrong" (2) from "the settings or model are wrong" (3)
-from "the data is wrong" (4) from "stopped" (130, 143) without reading messages.
+from "the data is wrong" (4) from "stopped" (130, 143) from "paused at its time limit,
+continue with --resume" (75) without reading messages.
 """
 
 from __future__ import annotations
 
-from .._run_folder.state import Terminated
+from .._run_folder.state import Paused, Terminated
 from ..errors import DataError, ImgclfError
 
 OK = 0
@@ -21,6 +22,9 @@ ERROR = 3
 #: A data error (DataError): missing or unreadable data, labels that map to no class,
 #: empty or leaking splits.
 DATA = 4
+#: A run stopped at its ``time_limit`` after a completed epoch: continue it with
+#: ``--resume`` (EX_TEMPFAIL of sysexits.h: "try again later").
+PAUSED = 75
 #: Ctrl-C (128 + SIGINT).
 INTERRUPTED = 130
 #: The reader of stdout went away (``imgclf list | head -1``): 128 + SIGPIPE, what a
@@ -36,6 +40,8 @@ def exit_code_of(exc: BaseException) -> int:
         return DATA
     if isinstance(exc, ImgclfError):
         return ERROR
+    if isinstance(exc, Paused):
+        return PAUSED
     if isinstance(exc, Terminated):
         return TERMINATED
     if isinstance(exc, KeyboardInterrupt):

@@ -13,7 +13,7 @@ import sys
 import click
 from rich.markup import escape
 
-from .._run_folder.state import is_tf_error, short_tf_message
+from .._run_folder.state import Paused, is_tf_error, short_tf_message
 from ..errors import ImgclfError
 from . import exitcodes
 from .output import console
@@ -37,8 +37,9 @@ class ImgclfGroup(click.Group):
             # escaped: a message's brackets (pip install "imgclf[onnx]", paths) are text
             err_console.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False)
             sys.exit(exitcodes.exit_code_of(exc))
-        except KeyboardInterrupt as exc:  # Ctrl-C (130) or SIGTERM (143)
-            err_console.print("[yellow]Interrupted.[/yellow]")
+        except KeyboardInterrupt as exc:  # Ctrl-C (130), SIGTERM (143), time limit (75)
+            word = "Paused" if isinstance(exc, Paused) else "Interrupted"
+            err_console.print(f"[yellow]{word}.[/yellow]")
             sys.exit(exitcodes.exit_code_of(exc))
         except Exception as exc:
             if not is_tf_error(exc):
@@ -68,6 +69,7 @@ def cli() -> None:
     """imgclf: train, evaluate and report image classifiers, extended by plugins.
 
     Exit codes: 0 success, 1 finished with problems, 2 usage error, 3 imgclf error
-    (settings, plugins, models), 4 data error, 130 interrupted, 141 output closed,
-    143 terminated. Settings also come from IMGCLF_<SETTING> environment variables.
+    (settings, plugins, models), 4 data error, 75 paused at the time limit, 130
+    interrupted, 141 output closed, 143 terminated. Settings also come from
+    IMGCLF_<SETTING> environment variables.
     """

@@ -82,6 +82,14 @@ from .tfquiet import import_tensorflow_quietly
     "--tensorboard", is_flag=True, default=None, help="Write TensorBoard logs to RUN_DIR/logs."
 )
 @click.option(
+    "--time-limit",
+    "time_limit",
+    type=float,
+    metavar="MINUTES",
+    help="Pause at the end of the last epoch that fits in MINUTES of training (exit code 75); "
+    "--resume continues it, and may give a new limit. For sessions with a time limit.",
+)
+@click.option(
     "--deterministic",
     is_flag=True,
     default=None,

@@ -36,13 +36,18 @@ from .splitfile import absolute
 #: Settings a resumed run may change: they do not touch data, model or training
 #: (``tta`` only changes how the finished model predicts the test split).
 RESUME_MAY_CHANGE = frozenset(
-    {"report", "strict", "allow_leakage", "cache", "output", "tensorboard", "tta"}
+    {"report", "strict", "allow_leakage", "cache", "output", "tensorboard", "tta", "time_limit"}
 )
 IMAGE_ERROR_WORDS = ("decode", "jpeg", "png", "gif", "bmp", "image", "input is empty", "file")
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C; the CLI exits with 143."""
+
+
+class Paused(KeyboardInterrupt):
+    """The run's ``time_limit``: stopped after a completed epoch, like a SIGTERM there,
+    to go on with ``--resume`` (a session with a time limit); the CLI exits with 75."""
 
 
 def read_state(run_dir: Path) -> dict[str, Any]:
@@ -89,17 +94,18 @@ def guarded_run(state: RunState, console: Any, resume_hint: str) -> Iterator[Run
     try:
         with sigterm_as_interrupt():
             yield state
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         state.update(state="interrupted")
         done, folder = state.data.get("last_epoch", 0), state.path.parent
+        why = "Paused at the time limit" if isinstance(exc, Paused) else "Interrupted"
         console.print(
-            f"[yellow]Interrupted[/yellow] after epoch {done}; "
+            f"[yellow]{why}[/yellow] after epoch {done}; "
             f"what finished is in {folder}. Continue with: {resume_hint}",
             highlight=False,
         )
         logger.warning(
-            "Interrupted after epoch %s; what finished is in %s. Continue with: %s",
-            done, folder, resume_hint,
+            "%s after epoch %s; what finished is in %s. Continue with: %s",
+            why, done, folder, resume_hint,
         )  # fmt: skip
         raise
     except BaseException as exc:

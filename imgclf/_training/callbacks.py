@@ -114,6 +114,29 @@ class EpochState(keras.callbacks.Callback):
         self.state.update(last_epoch=epoch + 1, train_seconds=round(spent, 1))
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Pause the run (``Paused``) after the last epoch that fits in ``minutes``: when
+    another epoch as long as the longest so far would pass the limit. It runs last, after
+    the backup and ``state.json``, so the run stops as a SIGTERM there would stop it."""
+
+    def __init__(self, minutes: float, epochs: int) -> None:
+        super().__init__()
+        self.limit, self.epochs = minutes * 60.0, epochs
+        self.began = self.started = time.perf_counter()
+        self.longest = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        from .._run_folder.state import Paused
+
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.started)
+        if epoch + 1 < self.epochs and now - self.began + self.longest > self.limit:
+            raise Paused()
+
+
 def best_so_far(rows: list[dict[str, str]], monitor: str) -> tuple[float, int]:
     """(best value of ``monitor``, its epoch index) over history rows."""
     sign = -1.0 if higher_is_better(monitor) else 1.0

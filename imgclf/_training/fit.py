@@ -112,8 +112,9 @@ def make_callbacks(
     """Callbacks in the order they must run at an epoch's end: the phase number is
     logged, the schedule logs the learning rate, the checkpoint and history are
     written, then the backup, then ``state.json`` says the epoch is complete (see
-    callbacks.py, faults.py). ``EpochSeeds`` runs after the backup is restored
-    (determinism.py). ``fit_phase`` tells them each phase's epochs."""
+    callbacks.py, faults.py); the time limit, last, may pause the run there.
+    ``EpochSeeds`` runs after the backup is restored (determinism.py). ``fit_phase``
+    tells them each phase's epochs."""
     import keras
 
     from .._nn.determinism import EpochSeeds
@@ -123,6 +124,7 @@ def make_callbacks(
         HistoryWriter,
         PhaseColumn,
         ResumeSeed,
+        TimeLimit,
         ema_callbacks,
     )
 
@@ -155,6 +157,7 @@ def make_callbacks(
         *board,
         progress_callback(console, config.epochs, steps),
         *extra,
+        *([TimeLimit(config.time_limit, config.epochs)] if config.time_limit else []),
     ]
 
 
