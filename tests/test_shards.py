@@ -75,7 +75,7 @@ def test_validation_shares_are_padded_to_whole_batches_with_weight_zero(
     assert sorted(real[0] + real[1]) == list(range(11))  # every image once, unweighted pads
 
 
-def test_a_batch_that_does_not_split_evenly_is_refused(monkeypatch):
+def test_a_multi_worker_run_refuses_an_uneven_batch_and_a_time_limit(monkeypatch):
     class Strategy:
         num_replicas_in_sync = 4
 
@@ -83,8 +83,12 @@ def test_a_batch_that_does_not_split_evenly_is_refused(monkeypatch):
     with pytest.raises(
         imgclf.ConfigError, match=r"batch_size=10 .* multiple of 4 \(e.g. 12 or 8\)"
     ):
-        dist.check_batch(imgclf.RunConfig("t", batch_size=10), Strategy())
-    dist.check_batch(imgclf.RunConfig("t", batch_size=12), Strategy())
+        dist.check_multi_worker(imgclf.RunConfig("t", batch_size=10), Strategy())
+    dist.check_multi_worker(imgclf.RunConfig("t", batch_size=12), Strategy())
+    with pytest.raises(imgclf.ConfigError, match="time_limit=30 cannot pause a multi-worker"):
+        dist.check_multi_worker(imgclf.RunConfig("t", batch_size=12, time_limit=30), Strategy())
+    monkeypatch.setattr(dist, "is_multi_worker", lambda strategy: False)
+    dist.check_multi_worker(imgclf.RunConfig("t", batch_size=10, time_limit=30), Strategy())
 
 
 def test_class_weights_become_sample_weights():

@@ -116,7 +116,7 @@ def prepare(config: Any) -> Any:
     """Create the run's strategy and check its dtype policy, before any data is read."""
     strategy = strategy_for(config)
     policy_for(config, strategy)
-    check_batch(config, strategy)
+    check_multi_worker(config, strategy)
     return strategy
 
 
@@ -204,11 +204,18 @@ def _class_weight_fn(class_weight: dict[int, float]) -> Callable[..., Any]:
     return weigh
 
 
-def check_batch(config: Any, strategy: Any) -> None:
+def check_multi_worker(config: Any, strategy: Any) -> None:
     """A multi-worker run splits the global batch evenly: every worker's replicas take
-    ``batch_size / replicas`` images per step (data/shards.py)."""
+    ``batch_size / replicas`` images per step (data/shards.py). Its workers would each
+    decide a time limit by their own clock, and one stopping alone hangs the others."""
     if not is_multi_worker(strategy):
         return
+    if getattr(config, "time_limit", None):
+        raise ConfigError(
+            f"time_limit={config.time_limit} cannot pause a multi-worker run: each worker "
+            "would decide by its own clock. Leave it out, and stop the run with SIGTERM to "
+            "every worker (then --resume), or train on one machine."
+        )
     n = int(strategy.num_replicas_in_sync)
     if config.batch_size % n:
         lower, upper = config.batch_size // n * n, -(-config.batch_size // n) * n
