@@ -148,6 +148,14 @@ def test_a_run_paused_at_its_time_limit_resumes_to_the_end(tiny, tmp_path, monke
     assert (run_dir / "metrics.json").is_file()
     saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     assert saved["time_limit"] == 60  # the resumed session's own limit, on record
+    # Under --deterministic (the suite's default) the paused and resumed run is the
+    # uninterrupted one, number for number.
+    whole = CliRunner().invoke(cli, [*args[:-2], "--output", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    (other,) = [p.parent for p in (tmp_path / "whole").rglob("state.json")]
+    assert (other / "history.csv").read_text() == (run_dir / "history.csv").read_text()
+    metrics = [json.loads((d / "metrics.json").read_text()) for d in (other, run_dir)]
+    assert metrics[0]["accuracy"] == metrics[1]["accuracy"]
 
 
 def test_the_time_limit_must_be_above_zero():
