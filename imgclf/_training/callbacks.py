@@ -22,6 +22,7 @@ import numpy as np
 
 from .._files import write_csv
 from .._run_folder.artifacts import history_rows
+from .._run_folder.state import Paused
 from .schedules import current_rate
 
 
@@ -129,8 +130,6 @@ class TimeLimit(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        from .._run_folder.state import Paused
-
         now = time.perf_counter()
         self.longest = max(self.longest, now - self.started)
         if epoch + 1 < self.epochs and now - self.began + self.longest > self.limit:
