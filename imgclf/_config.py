@@ -121,7 +121,7 @@ _CHOICES = {
     "lr_schedule": LR_SCHEDULES,
     "optimizer": OPTIMIZERS,
     "tta": TTA,
-    "monitor": ("val_loss", "val_accuracy"),
+    "monitor": ("val_loss", "val_accuracy", "last"),
     "class_weight": ("none", "auto"),
     "cache": ("auto", "memory", "disk", "none"),
     "strategy": STRATEGIES,

@@ -23,6 +23,18 @@ class Plot:
     draw: Callable[[EvaluationResult, Path], Any]
 
 
+def saved_epoch(history: dict[str, list[float]], monitor: str) -> int | None:
+    """The epoch (from 1) whose weights model.keras holds: the best by ``monitor``
+    (highest accuracy, lowest loss) or, for ``last``, the final one; None for one epoch."""
+    values = history.get("val_loss" if monitor == "last" else monitor) or []
+    if len(values) < 2:
+        return None
+    if monitor == "last":
+        return len(values)
+    pick = np.nanargmax if "acc" in monitor else np.nanargmin
+    return int(pick(values)) + 1
+
+
 def history_figure(result: EvaluationResult, key: str, label: str) -> Any:
     """Train and validation ``key`` per epoch, the best (saved) epoch marked; None without
     history."""
@@ -41,10 +53,9 @@ def history_figure(result: EvaluationResult, key: str, label: str) -> Any:
         if phase[epoch] != phase[epoch - 1]:  # fine-tuning starts (training/phases.py)
             ax.axvline(epoch + 0.5, color="tab:green", ls="--", lw=1,
                        label=f"phase {int(phase[epoch])} starts")  # fmt: skip
-    val_loss = h.get("val_loss") or []
-    if len(val_loss) > 1:
-        best = int(np.nanargmin(val_loss)) + 1
-        ax.axvline(best, color="grey", ls=":", lw=1, label=f"best epoch ({best}, saved)")
+    best = saved_epoch(h, (result.config or {}).get("monitor") or "val_loss")
+    if best:
+        ax.axvline(best, color="grey", ls=":", lw=1, label=f"saved epoch ({best})")
     ax.set(xlabel="epoch", ylabel=label, title=f"{label.capitalize()} per epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)

@@ -32,7 +32,8 @@ def higher_is_better(monitor: str) -> bool:
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """Save the model when ``monitor`` improves, atomically (temporary file, rename)."""
+    """Save the model when ``monitor`` improves (``last``: after every epoch),
+    atomically (temporary file, rename)."""
 
     def __init__(self, path: Path, monitor: str = "val_loss") -> None:
         super().__init__()
@@ -42,9 +43,10 @@ class BestCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         current = (logs or {}).get(self.monitor)
-        if current is None or not self.sign * float(current) < self.sign * self.best:
-            return
-        self.best = float(current)
+        if self.monitor != "last":
+            if current is None or not self.sign * float(current) < self.sign * self.best:
+                return
+            self.best = float(current)
         tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix}")
         try:
             self.model.save(tmp)

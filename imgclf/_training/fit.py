@@ -131,9 +131,7 @@ def make_callbacks(
     schedule = schedule_callbacks(config)
     plateau = [cb for cb in schedule if isinstance(cb, keras.callbacks.ReduceLROnPlateau)]
     validate_ema, ema_in, ema_out = ema_callbacks() if config.ema else ((), (), ())
-    early = keras.callbacks.EarlyStopping(
-        monitor=config.monitor, patience=config.patience, restore_best_weights=True
-    )
+    early = early_stopping(config)
     checkpoint = BestCheckpoint(run_dir / "model.keras", monitor=config.monitor)
     history = HistoryWriter(run_dir / "history.csv")
     backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
@@ -146,18 +144,32 @@ def make_callbacks(
         *([PhaseColumn()] if multi_phase else []),
         *schedule,
         *([ema_in] if config.ema else []),
-        early,
+        *early,
         checkpoint,
         *([ema_out] if config.ema else []),
         history,
         backup,
-        ResumeSeed(history, [*plateau, early, checkpoint]),
+        ResumeSeed(history, [*plateau, *early, checkpoint]),
         EpochSeeds(config.seed),
         *([EpochState(state)] if state is not None else []),
         *board,
         progress_callback(console, config.epochs, steps),
         *extra,
         *([TimeLimit(config.time_limit, config.epochs)] if config.time_limit else []),
+    ]
+
+
+def early_stopping(config: RunConfig) -> list[Any]:
+    """Early stopping on ``monitor``, restoring its best epoch; none for ``last``, where
+    a schedule that ends at zero makes the final weights the model (docs/recipe.md)."""
+    import keras
+
+    if config.monitor == "last":
+        return []
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=config.monitor, patience=config.patience, restore_best_weights=True
+        )
     ]
 
 
