@@ -91,3 +91,13 @@ def test_a_run_with_last_trains_every_epoch_and_keeps_the_final_weights(tmp_path
     saved = keras.models.load_model(result.run_dir / "model.keras")
     for s, m in zip(saved.weights, result.model.weights):
         np.testing.assert_allclose(np.array(s), np.array(m), rtol=1e-6)
+
+
+def test_a_regression_head_keeps_last_and_otherwise_monitors_val_loss():
+    from imgclf._heads import adjust_config
+    from imgclf._resolve import get_task
+
+    task = get_task("face-emotion")
+    for asked, kept in [("last", "last"), ("val_accuracy", "val_loss")]:
+        config = imgclf.make_config("face-emotion", head="va", monitor=asked)
+        assert adjust_config(config, task).monitor == kept

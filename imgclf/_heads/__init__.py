@@ -53,12 +53,14 @@ def describe_heads(task: TaskSpec) -> str:
 
 
 def adjust_config(config: RunConfig, task: TaskSpec, console: Any = None) -> RunConfig:
-    """A regression run monitors ``val_loss`` and takes no class weights."""
+    """A regression run monitors ``val_loss`` (or keeps its last epoch, ``last``) and
+    takes no class weights."""
     if select_head(config, task).kind != "regression":
         return config
     if config.class_weight != "none":
         note(console, "class weights do not apply to a regression head")
-    return dataclasses.replace(config, monitor="val_loss", class_weight="none")
+    monitor = "last" if config.monitor == "last" else "val_loss"
+    return dataclasses.replace(config, monitor=monitor, class_weight="none")
 
 
 def with_targets(
