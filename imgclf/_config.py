@@ -112,6 +112,11 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
+def higher_is_better(monitor: str) -> bool:
+    """Keras' 'auto' mode: accuracy-like metrics are maximised, the rest minimised."""
+    return "acc" in monitor or monitor.endswith("auc")
+
+
 _DICT_FIELDS = {
     "loader": "loader_options",
     "augmenter": "augmenter_options",

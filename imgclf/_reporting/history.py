@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._config import higher_is_better
 from .._heads.classification import EvaluationResult
 from .common import pyplot
 
@@ -31,7 +32,7 @@ def saved_epoch(history: dict[str, list[float]], monitor: str) -> int | None:
         return None
     if monitor == "last":
         return len(values)
-    pick = np.nanargmax if "acc" in monitor else np.nanargmin
+    pick = np.nanargmax if higher_is_better(monitor) else np.nanargmin
     return int(pick(values)) + 1
 
 

@@ -20,15 +20,11 @@ from typing import Any
 import keras
 import numpy as np
 
+from .._config import higher_is_better
 from .._files import write_csv
 from .._run_folder.artifacts import history_rows
 from .._run_folder.state import Paused
 from .schedules import current_rate
-
-
-def higher_is_better(monitor: str) -> bool:
-    """Keras' 'auto' mode: accuracy-like metrics are maximised, the rest minimised."""
-    return "acc" in monitor or monitor.endswith("auc")
 
 
 class BestCheckpoint(keras.callbacks.Callback):
