@@ -163,6 +163,12 @@ def test_resume_refuses_a_finished_run_and_changed_settings(tiny, tmp_path):
     assert r.exit_code == 3 and "these differ: lr (run: 0.001, given: 0.5)" in r.output
     # How the test split is predicted is not training: it may change.
     assert resume_config(result.run_dir, "tiny-task", options={"tta": "ten-crop"}).tta == "ten-crop"
+    # A time limit is the paused sitting's: a bare --resume runs to the end.
+    saved = json.loads((result.run_dir / "config.json").read_text(encoding="utf-8"))
+    (result.run_dir / "config.json").write_text(json.dumps({**saved, "time_limit": 34.0}))
+    assert resume_config(result.run_dir, "tiny-task").time_limit is None
+    again = resume_config(result.run_dir, "tiny-task", options={"time_limit": 20})
+    assert again.time_limit == 20
     r = CliRunner().invoke(cli, ["run", "tiny-task", "--resume", tmp_path / "nowhere"])
     assert r.exit_code == 3 and "no readable config.json there" in r.output
 

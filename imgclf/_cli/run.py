@@ -31,7 +31,7 @@ from .tfquiet import import_tensorflow_quietly
 @click.option("--loader", help="Dataset loader (default: detected from --data).")
 @click.option("--epochs", type=int)
 @click.option("--batch-size", type=int)
-@click.option("--lr", type=float, help="Learning rate (Adam).")
+@click.option("--lr", type=float, help="Learning rate (the peak under a schedule).")
 @click.option("--image-size", type=int, help="Square input side in pixels.")
 @click.option("--seed", type=int)
 @click.option("--limit", type=int, help="Use a stratified sample of about N images.")

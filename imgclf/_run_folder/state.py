@@ -174,7 +174,9 @@ def resume_config(
             f"The run in {str(run_dir)!r} has finished training; nothing to resume. Re-render "
             f"its reports with 'imgclf report {run_dir}', or start a new run."
         )
-    base = {k: v for k, v in saved.items() if k in field_names() and k != "task"}
+    # A time limit is one sitting's: a bare --resume runs to the end, not for as long again.
+    skip = {"task", "time_limit"}
+    base = {k: v for k, v in saved.items() if k in field_names() and k not in skip}
     base["head"] = saved.get("head_name") or "classes"  # "head" there is the head's kind
     given = {k: v for k, v in (options or {}).items() if v not in (None, ())}
     if given.get("data"):  # config.json records them absolute
