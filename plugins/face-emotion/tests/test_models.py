@@ -90,6 +90,10 @@ def test_the_fervgg_recipe_resolves_to_what_its_docs_say():
     config = imgclf.make_config("face-emotion", model="fervgg", config_file=recipe)
     assert (config.image_size, config.optimizer, config.lr_schedule) == (48, "sgd", "cosine")
     assert config.nesterov and config.weight_decay > 0 and config.label_smoothing == 0.1
-    assert config.tta == "ten-crop" and config.patience >= config.epochs
-    layer = imgclf.build_augmenter(config.augmenter, task="face-emotion", seed=1)
+    assert (config.epochs, config.val_fraction, config.monitor) == (100, 0.05, "last")
+    assert config.tta == "ten-crop"
+    assert (config.augmenter, config.augmenter_options) == ("flip-rotate-translate", {"zoom": 0.15})
+    layer = imgclf.build_augmenter(
+        config.augmenter, task="face-emotion", seed=1, **config.augmenter_options
+    )
     assert layer is not None
