@@ -26,12 +26,11 @@ from common import FER, XRAY, Timer, machine, need, table
 import imgclf
 
 FACE = {"image_size": 48, "drop_leaked": True}
-RECIPE = Path(__file__).parents[1] / "plugins/face-emotion/recipes/fer2013-fervgg.toml"
 RUNS = {
     "alexnet": ("face-emotion", FER, FACE),
     "vggnet": ("face-emotion", FER, FACE),
     "mobilenet": ("face-emotion", FER, FACE),
-    "fervgg": ("face-emotion", FER, {"drop_leaked": True, "config_file": RECIPE}),
+    "fervgg": ("face-emotion", FER, {"drop_leaked": True, "config_file": "fer2013-fervgg"}),
     "reshi2021": ("covid-xray", XRAY, {}),
 }
 PRECISIONS = ("off", "auto", "bfloat16")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from .errors import PluginError
@@ -85,6 +86,9 @@ class TaskSpec:
         loader_defaults: loader options used where the chosen loader takes them
             (e.g. a ``group_pattern`` for a naming convention); ``--set loader.*`` wins.
         description: one line for ``imgclf list``.
+        recipes: named TOML files of settings the plugin ships (package data), name
+            -> path; ``--config NAME`` runs one, so a pip-installed plugin's recipe
+            needs no checkout (keras-hub's presets, for settings).
     """
 
     name: str
@@ -100,6 +104,7 @@ class TaskSpec:
     description: str = ""
     heads: dict[str, Head] = field(default_factory=dict)
     references: tuple[Reference, ...] = ()
+    recipes: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.head == "auto" and self.classes:

@@ -52,3 +52,21 @@ def test_bad_toml(tmp_path):
         resolve("t", {}, bad, {})
     with pytest.raises(ConfigError, match="does not exist"):
         resolve("t", {}, tmp_path / "missing.toml", {})
+
+
+def test_config_names_a_recipe_the_task_ships(tmp_path, monkeypatch):
+    from imgclf import TaskSpec
+    from imgclf._resolve import recipe_file
+
+    shipped = tmp_path / "pkg" / "fast.toml"
+    shipped.parent.mkdir()
+    shipped.write_text("epochs = 3\n")
+    spec = TaskSpec(name="t", classes=("a", "b"), recipes={"fast": shipped})
+    monkeypatch.chdir(tmp_path)
+    assert recipe_file(spec, "fast") == shipped
+    assert resolve("t", {}, recipe_file(spec, "fast"), {}).epochs == 3
+    (tmp_path / "fast").write_text("epochs = 5\n")  # a file of that name is the user's: it wins
+    assert resolve("t", {}, recipe_file(spec, "fast"), {}).epochs == 5
+    assert recipe_file(spec, None) is None
+    with pytest.raises(ConfigError, match=r"'slow' is no file.*its recipes: fast\)"):
+        recipe_file(spec, "slow")

@@ -21,9 +21,10 @@ def _describe(kind: str, obj: Any) -> str:
         classes = f"{len(obj.classes)} classes" if obj.classes else "classes from the data"
         size = f"{obj.input_size}px" if obj.input_size else "the model's input size"
         head = "" if obj.head == "auto" else f"{obj.head}, "
+        recipes = f"; recipes: {', '.join(sorted(obj.recipes))}" if obj.recipes else ""
         return (
             f"{obj.description} [{classes}, {size}, {head}default model "
-            f"{obj.default_model}; heads: {describe_heads(obj)}]"
+            f"{obj.default_model}; heads: {describe_heads(obj)}{recipes}]"
         ).strip()
     desc = getattr(obj, "description", "") or (getattr(obj, "__doc__", "") or "")
     return " ".join(desc.strip().split("\n\n")[0].split())  # the summary, not a cut line

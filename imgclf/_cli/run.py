@@ -43,7 +43,12 @@ from .tfquiet import import_tensorflow_quietly
     help="Reporters, comma-separated (default: console,plots,json,html; 'none' for none).",
 )
 @click.option("--output", "-o", help="Folder for run folders (default: runs).")
-@click.option("--config", "config_file", type=click.Path(), help="TOML file of settings.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(),
+    help="TOML file of settings, or a recipe the task ships (imgclf list).",
+)
 @click.option(
     "--strict", is_flag=True, default=None, help="Fail on unreadable images instead of skipping."
 )

@@ -6,6 +6,8 @@ optional FER+ labels), FER+ in its FERPlus folder layout, the LFW
 ``facial_expressions`` CSV, or any folder/CSV with these labels.
 """
 
+from pathlib import Path
+
 from imgclf import DatasetLoader, Head, Reference, TaskSpec, hookimpl
 
 from . import affectnet, augment, fer2013, ferplus, models
@@ -28,6 +30,8 @@ REFERENCES = (
     Reference("classes", "accuracy", 0.58, "AffectNet", PAPER, "8-class accuracy", ("affectnet",)),
     Reference("va", "rmse_mean", 0.39, "AffectNet", PAPER, "average RMSE", ("affectnet",)),
 )
+#: Training recipes shipped with the plugin: ``--config fer2013-fervgg``.
+RECIPES = {p.stem: p for p in sorted((Path(__file__).parent / "recipes").glob("*.toml"))}
 TASK = TaskSpec(
     name="face-emotion",
     classes=CLASSES,
@@ -45,6 +49,7 @@ TASK = TaskSpec(
     description="8 facial emotions (AffectNet classes), Hewitt & Gunes 2018",
     heads={"va": VA_HEAD},
     references=REFERENCES,
+    recipes=RECIPES,
 )
 
 

@@ -86,8 +86,9 @@ def test_the_fervgg_recipe_resolves_to_what_its_docs_say():
     """The documented command's TOML: a typo in it would only show hours into a run."""
     from pathlib import Path
 
-    recipe = Path(__file__).parents[1] / "recipes" / "fer2013-fervgg.toml"
-    config = imgclf.make_config("face-emotion", model="fervgg", config_file=recipe)
+    config = imgclf.make_config("face-emotion", model="fervgg", config_file="fer2013-fervgg")
+    recipe = Path(__file__).parents[1] / "imgclf_face_emotion" / "recipes" / "fer2013-fervgg.toml"
+    assert imgclf.make_config("face-emotion", model="fervgg", config_file=recipe) == config
     assert (config.image_size, config.optimizer, config.lr_schedule) == (48, "sgd", "cosine")
     assert config.nesterov and config.weight_decay > 0 and config.label_smoothing == 0.1
     assert (config.epochs, config.val_fraction, config.monitor) == (100, 0.05, "last")
@@ -97,3 +98,29 @@ def test_the_fervgg_recipe_resolves_to_what_its_docs_say():
         config.augmenter, task="face-emotion", seed=1, **config.augmenter_options
     )
     assert layer is not None
+
+
+def test_the_wheel_ships_the_recipes(tmp_path):
+    """``--config fer2013-fervgg`` must work from a pip-installed plugin, not only a checkout."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from imgclf_face_emotion import RECIPES
+
+    src = Path(__file__).parents[1]
+    ignore = shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__")
+    shutil.copytree(src, tmp_path / "src", ignore=ignore)  # the build writes beside its source
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "--no-index", "--disable-pip-version-check", "-w", str(tmp_path), str(tmp_path / "src")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("imgclf_face_emotion-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = {n: zf.read(n) for n in zf.namelist() if n.endswith(".toml")}
+    assert RECIPES and shipped == {
+        f"imgclf_face_emotion/recipes/{p.name}": p.read_bytes() for p in RECIPES.values()
+    }
