@@ -101,7 +101,9 @@ def test_predict_into_a_closed_pipe_ends_quietly(piped_run):
 def test_list_json(tiny):
     kinds = json.loads(invoke("list", "--json").stdout)
     assert set(kinds) == {"tasks", "models", "datasets", "augmenters", "reporters"}
-    assert "tiny-task" in {t["name"] for t in kinds["tasks"]}
+    tasks = {t["name"]: t for t in kinds["tasks"]}
+    assert tasks["tiny-task"]["recipes"] == []
+    assert "fer2013-fervgg" in tasks["face-emotion"]["recipes"]
     only = json.loads(invoke("list", "models", "--json").stdout)
     models = {m["name"]: m for m in only["models"]}
     assert list(only) == ["models"] and models["tiny-cnn"]["from"] == "tiny-plugin"
