@@ -53,7 +53,11 @@ def _entries(kind: str) -> list[dict]:
     rows = []
     for name in reg:
         obj = reg.get(name)
-        row = {"name": name, "from": reg.owner(name), "description": _describe(kind, obj)}
+        row: dict[str, Any] = {
+            "name": name,
+            "from": reg.owner(name),
+            "description": _describe(kind, obj),
+        }
         if kind == "tasks":
             row["recipes"] = sorted(obj.recipes)
         rows.append({**row, **_model_json(obj)} if kind == "models" else row)
